@@ -1,0 +1,27 @@
+-- triad schema. Idempotent: safe to run on every start of an empty or an existing database.
+-- PostgreSQL runs it from /docker-entrypoint-initdb.d (Compose, Kubernetes); the service only
+-- verifies that it was loaded and never creates tables itself.
+
+CREATE TABLE IF NOT EXISTS items (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name        text NOT NULL CHECK (char_length(name) BETWEEN 1 AND 200),
+    description text NOT NULL DEFAULT '' CHECK (char_length(description) <= 2000),
+    quantity    integer NOT NULL DEFAULT 0 CHECK (quantity >= 0),
+    version     bigint NOT NULL DEFAULT 1 CHECK (version >= 1),
+    -- Millisecond precision: the JSON shows milliseconds, and a cached copy must equal the row.
+    created_at  timestamptz(3) NOT NULL DEFAULT now(),
+    updated_at  timestamptz(3) NOT NULL DEFAULT now()
+);
+
+-- One row per Idempotency-Key: the fingerprint of the first body and the first answer, so a
+-- repeat within 24 h gets the same 201 and a different body gets 422.
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    key         text PRIMARY KEY CHECK (char_length(key) BETWEEN 1 AND 200),
+    fingerprint text NOT NULL,
+    item_id     bigint REFERENCES items (id) ON DELETE SET NULL,
+    response    text,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE INDEX IF NOT EXISTS idempotency_keys_created_at ON idempotency_keys (created_at);
+CREATE INDEX IF NOT EXISTS idempotency_keys_item_id ON idempotency_keys (item_id);

@@ -1,0 +1,46 @@
+package io.triad;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import io.helidon.config.Config;
+import io.helidon.logging.common.LogConfig;
+import io.helidon.webserver.WebServer;
+
+import io.triad.config.ConfigException;
+import io.triad.config.Settings;
+import sun.misc.Signal;
+
+/** Starts one triad instance; SIGTERM or SIGINT drains it and exits 0. */
+public final class Main {
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        LogConfig.configureRuntime();
+        Settings settings;
+        try {
+            settings = Settings.load(Config.create(), System.getenv());
+        } catch (ConfigException e) {
+            System.err.println("triad: configuration error: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        Triad triad = Triad.create(settings);
+        WebServer server = triad.start();
+        AtomicBoolean stopping = new AtomicBoolean();
+        Runnable stop = () -> {
+            if (stopping.compareAndSet(false, true)) {
+                triad.drainAndStop(server);
+            }
+        };
+        // A signal handler instead of only a shutdown hook: the JVM would otherwise exit 143
+        // on SIGTERM, and orchestrators read a non-zero exit as a crash.
+        for (String name : new String[] {"TERM", "INT"}) {
+            Signal.handle(new Signal(name), signal -> {
+                stop.run();
+                System.exit(0);
+            });
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(stop, "triad-shutdown"));
+    }
+}

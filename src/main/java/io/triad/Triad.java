@@ -1,0 +1,174 @@
+package io.triad;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import io.helidon.health.checks.HealthChecks;
+import io.helidon.metrics.api.MeterRegistry;
+import io.helidon.metrics.api.Metrics;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.WebServerConfig;
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.observe.ObserveFeature;
+import io.helidon.webserver.observe.health.HealthObserver;
+import io.helidon.webserver.observe.metrics.MetricsObserver;
+
+import io.triad.cluster.Cluster;
+import io.triad.cluster.ClusterService;
+import io.triad.cluster.InstanceInfo;
+import io.triad.config.Settings;
+import io.triad.dashboard.DashboardService;
+import io.triad.db.Database;
+import io.triad.health.DatabaseReadiness;
+import io.triad.health.Draining;
+import io.triad.health.SchemaStartup;
+import io.triad.http.ErrorHandling;
+import io.triad.http.PublicRequestFilter;
+import io.triad.http.RequestMetrics;
+import io.triad.items.ItemCache;
+import io.triad.items.ItemRepository;
+import io.triad.items.ItemService;
+import io.triad.redis.Redis;
+
+/**
+ * The application: its resources (pool, Redis client, background heartbeat), its two sockets
+ * and its orderly stop. Main runs it; tests build their servers from the same pieces.
+ */
+public final class Triad implements AutoCloseable {
+    public static final String ADMIN_SOCKET = "admin";
+    /** How long a draining instance keeps answering (with Connection: close) before it stops listening. */
+    static final Duration DRAIN_WINDOW = Duration.ofSeconds(1);
+    private static final System.Logger LOG = System.getLogger(Triad.class.getName());
+
+    private final Settings settings;
+    private final Database database;
+    private final Redis redis;
+    private final Cluster cluster;
+    private final Draining draining = new Draining();
+    private final ItemRepository items;
+    private final ItemCache cache;
+    private final RequestMetrics requestMetrics;
+    private final ScheduledExecutorService background;
+    private volatile WebServer server;
+
+    private Triad(Settings settings) {
+        this.settings = settings;
+        MeterRegistry registry = Metrics.globalRegistry();
+        this.database = Database.open(settings);
+        this.database.registerMetrics(registry);
+        this.redis = Redis.connect(settings);
+        this.cluster = new Cluster(InstanceInfo.current(settings.instanceId()), redis);
+        this.items = new ItemRepository(database.client());
+        this.cache = new ItemCache(redis, settings.cacheTtl(), registry);
+        this.requestMetrics = new RequestMetrics(registry);
+        this.background = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform()
+                .name("triad-heartbeat").daemon(true).factory());
+        background.scheduleWithFixedDelay(cluster::heartbeat, 0, 1, TimeUnit.SECONDS);
+        background.scheduleWithFixedDelay(this::deleteExpiredKeys, 1, 60, TimeUnit.MINUTES);
+    }
+
+    public static Triad create(Settings settings) {
+        return new Triad(settings);
+    }
+
+    /** Both sockets, the observe feature on the admin socket only, and the public routing. */
+    public void configure(WebServerConfig.Builder server) {
+        server.port(settings.serverPort())
+                .shutdownHook(false)
+                .featuresDiscoverServices(false)
+                .shutdownGracePeriod(settings.shutdownGrace().minus(DRAIN_WINDOW))
+                .putSocket(ADMIN_SOCKET, admin -> admin
+                        .host(server.host())
+                        .port(settings.adminPort())
+                        .shutdownGracePeriod(settings.shutdownGrace().minus(DRAIN_WINDOW)))
+                .addFeature(observe())
+                .routing(this::routing);
+    }
+
+    ObserveFeature observe() {
+        return ObserveFeature.builder()
+                .endpoint("/")
+                .sockets(List.of(ADMIN_SOCKET))
+                .observersDiscoverServices(false)
+                .addObserver(HealthObserver.builder()
+                        .details(true)
+                        .useSystemServices(false)
+                        .addCheck(HealthChecks.deadlockCheck())
+                        .addCheck(HealthChecks.heapMemoryCheck())
+                        .addCheck(new DatabaseReadiness(database, draining))
+                        .addCheck(new SchemaStartup(database))
+                        .build())
+                .addObserver(MetricsObserver.create())
+                .build();
+    }
+
+    public void routing(HttpRouting.Builder routing) {
+        routing.addFilter(new PublicRequestFilter(settings.instanceId(), draining::isDraining,
+                        cluster::countRequest, requestMetrics))
+                .register("/api/items", new ItemService(items, cache))
+                .register("/api", new ClusterService(cluster))
+                .register("/", new DashboardService())
+                .any(ErrorHandling::notFound);
+        ErrorHandling.register(routing);
+    }
+
+    public WebServer start() {
+        WebServerConfig.Builder builder = WebServer.builder();
+        configure(builder);
+        server = builder.build().start();
+        LOG.log(System.Logger.Level.INFO, "triad " + cluster.self().version() + " instance " + settings.instanceId()
+                + " serving on :" + server.port() + ", admin on :" + server.port(ADMIN_SOCKET));
+        return server;
+    }
+
+    /**
+     * SIGTERM: readiness DOWN at once; keep answering for the drain window (with Connection:
+     * close) so the proxy and Kubernetes stop sending; then stop listening, let in-flight
+     * requests finish within the grace period, and close the pool and the Redis client.
+     */
+    public void drainAndStop(WebServer server) {
+        long start = System.nanoTime();
+        draining.start();
+        LOG.log(System.Logger.Level.INFO, "draining: readiness DOWN, stopping in " + DRAIN_WINDOW.toMillis() + " ms");
+        try {
+            Thread.sleep(DRAIN_WINDOW);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (server != null) {
+            server.stop();
+        }
+        close();
+        LOG.log(System.Logger.Level.INFO, "stopped in " + (System.nanoTime() - start) / 1_000_000 + " ms");
+    }
+
+    private void deleteExpiredKeys() {
+        try {
+            long n = items.deleteExpiredKeys();
+            if (n > 0) {
+                LOG.log(System.Logger.Level.INFO, "removed " + n + " idempotency keys older than 24 h");
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "idempotency key cleanup skipped: " + e.getMessage());
+        }
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    public boolean isDraining() {
+        return draining.isDraining();
+    }
+
+    @Override
+    public void close() {
+        background.shutdownNow();
+        cluster.leave();
+        database.close();
+        redis.close();
+    }
+}

@@ -1,0 +1,129 @@
+package io.triad.config;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+import io.helidon.config.Config;
+
+/**
+ * The service's settings: the environment variables of the contract, with defaults from
+ * {@code application.yaml} (key {@code triad.<variable in lower case>}).
+ * Every value is checked here, once, so a bad deployment fails at start with one line that
+ * names the variable and what it expects instead of failing later on first use.
+ */
+public record Settings(String instanceId,
+                       String dbUrl,
+                       String dbUser,
+                       String dbPassword,
+                       int dbPoolSize,
+                       URI redisUrl,
+                       Optional<String> redisPassword,
+                       Duration cacheTtl,
+                       int serverPort,
+                       int adminPort,
+                       Duration shutdownGrace) {
+
+    public static Settings load(Config config, Map<String, String> env) {
+        Source source = new Source(config.get("triad"), env);
+        return new Settings(
+                source.optional("INSTANCE_ID").orElseGet(Settings::hostname),
+                source.required("DB_URL", Settings::jdbcUrl, "a JDBC URL such as jdbc:postgresql://host:5432/triad"),
+                source.required("DB_USER", Function.identity(), "a user name"),
+                source.secret("DB_PASSWORD").orElse(""),
+                source.required("DB_POOL_SIZE", v -> intIn(v, 1, 500), "an integer from 1 to 500"),
+                source.required("REDIS_URL", Settings::redisUri, "a URL such as redis://host:6379"),
+                source.secret("REDIS_PASSWORD"),
+                source.required("CACHE_TTL", v -> positive(Duration.parse(v)), "a positive ISO-8601 duration such as PT5M"),
+                source.required("SERVER_PORT", v -> intIn(v, 0, 65535), "a port number from 0 to 65535"),
+                source.required("ADMIN_PORT", v -> intIn(v, 0, 65535), "a port number from 0 to 65535"),
+                source.required("SHUTDOWN_GRACE", v -> positive(Duration.parse(v)), "a positive ISO-8601 duration such as PT10S"));
+    }
+
+    private static String hostname() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "unknown";
+        }
+    }
+
+    private static String jdbcUrl(String value) {
+        if (!value.startsWith("jdbc:postgresql://")) {
+            throw new IllegalArgumentException();
+        }
+        return value;
+    }
+
+    private static URI redisUri(String value) {
+        URI uri = URI.create(value);
+        if (!"redis".equals(uri.getScheme()) && !"rediss".equals(uri.getScheme()) || uri.getHost() == null) {
+            throw new IllegalArgumentException();
+        }
+        return uri;
+    }
+
+    private static int intIn(String value, int min, int max) {
+        int n = Integer.parseInt(value);
+        if (n < min || n > max) {
+            throw new IllegalArgumentException();
+        }
+        return n;
+    }
+
+    private static Duration positive(Duration d) {
+        if (d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException();
+        }
+        return d;
+    }
+
+    /** Where a value comes from: the environment first, then application.yaml. */
+    private record Source(Config defaults, Map<String, String> env) {
+
+        Optional<String> optional(String name) {
+            String fromEnv = env.get(name);
+            if (fromEnv != null && !fromEnv.isBlank()) {
+                return Optional.of(fromEnv.strip());
+            }
+            return defaults.get(name.toLowerCase(java.util.Locale.ROOT)).asString().asOptional()
+                    .filter(v -> !v.isBlank());
+        }
+
+        <T> T required(String name, Function<String, T> parse, String expected) {
+            String raw = optional(name).orElseThrow(
+                    () -> new ConfigException(name + " is not set: expected " + expected));
+            try {
+                return parse.apply(raw);
+            } catch (RuntimeException e) {
+                if (e instanceof DateTimeParseException || e instanceof IllegalArgumentException) {
+                    throw new ConfigException(name + "='" + raw + "' is invalid: expected " + expected);
+                }
+                throw e;
+            }
+        }
+
+        /** NAME, or the content of the file NAME_FILE names (Docker and Kubernetes secrets). */
+        Optional<String> secret(String name) {
+            Optional<String> file = optional(name + "_FILE");
+            if (file.isPresent()) {
+                try {
+                    return Optional.of(Files.readString(Path.of(file.get()), StandardCharsets.UTF_8).strip());
+                } catch (IOException | RuntimeException e) {
+                    throw new ConfigException(name + "_FILE='" + file.get() + "' cannot be read ("
+                            + e.getClass().getSimpleName() + "): expected a readable file holding the secret");
+                }
+            }
+            return optional(name);
+        }
+    }
+}

@@ -1,0 +1,96 @@
+package io.triad.http;
+
+import java.net.ConnectException;
+import java.net.SocketTimeoutException;
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
+
+import io.helidon.http.HeaderNames;
+import io.helidon.http.RequestException;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+import io.triad.db.DatabaseUnavailableException;
+
+/**
+ * Every failure becomes problem+json: contract errors with their status, a database outage
+ * 503 with Retry-After, anything else a 500 that names the request id and nothing internal.
+ */
+public final class ErrorHandling {
+    private static final System.Logger LOG = System.getLogger(ErrorHandling.class.getName());
+    private static final String RETRY_AFTER_SECONDS = "2";
+
+    private ErrorHandling() {
+    }
+
+    public static void register(HttpRouting.Builder routing) {
+        routing.error(ApiException.class, (req, res, e) -> answer(req, res, e))
+                .error(Throwable.class, ErrorHandling::unexpected);
+    }
+
+    /** The last route: any path nobody else answered. */
+    public static void notFound(ServerRequest req, ServerResponse res) {
+        answer(req, res, ApiException.notFound("no resource at " + req.prologue().method().text() + " "
+                + Ids.shorten(req.path().rawPath())));
+    }
+
+    private static void answer(ServerRequest req, ServerResponse res, ApiException e) {
+        drain(req);
+        Problem.send(req, res, e);
+    }
+
+    private static void unexpected(ServerRequest req, ServerResponse res, Throwable e) {
+        drain(req);
+        if (isDatabaseOutage(e)) {
+            LOG.log(System.Logger.Level.WARNING, "database unavailable: " + rootMessage(e));
+            res.header(HeaderNames.RETRY_AFTER, RETRY_AFTER_SECONDS);
+            Problem.send(req, res, Status.SERVICE_UNAVAILABLE_503,
+                    "the database is unavailable; retry in a few seconds");
+            return;
+        }
+        if (e instanceof RequestException re && re.status().code() < 500) {
+            Problem.send(req, res, re.status(), re.getMessage());
+            return;
+        }
+        LOG.log(System.Logger.Level.ERROR, "unexpected failure", e);
+        Problem.send(req, res, Status.INTERNAL_SERVER_ERROR_500,
+                "internal error; it has been logged under this request's X-Request-Id");
+    }
+
+    static boolean isDatabaseOutage(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof DatabaseUnavailableException
+                    || t instanceof SQLTransientConnectionException
+                    || t instanceof SocketTimeoutException
+                    || t instanceof ConnectException) {
+                return true;
+            }
+            if (t instanceof SQLException sql && sql.getSQLState() != null
+                    && (sql.getSQLState().startsWith("08") || sql.getSQLState().startsWith("57P"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null) {
+            root = root.getCause();
+        }
+        return root.getClass().getSimpleName() + ": " + root.getMessage();
+    }
+
+    /** Answering with unread body bytes makes the kernel reset the connection; read them first. */
+    private static void drain(ServerRequest req) {
+        try {
+            if (!req.content().consumed()) {
+                req.content().consume();
+            }
+        } catch (RuntimeException ignored) {
+            // The connection is beyond saving; the answer still goes out if it can.
+        }
+    }
+}

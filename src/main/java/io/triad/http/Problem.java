@@ -1,0 +1,36 @@
+package io.triad.http;
+
+import java.nio.charset.StandardCharsets;
+
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import jakarta.json.Json;
+
+/** RFC 9457 problem details, the one shape of every error this service answers. */
+public final class Problem {
+    public static final String MEDIA_TYPE = "application/problem+json";
+
+    private Problem() {
+    }
+
+    public static void send(ServerRequest req, ServerResponse res, ApiException e) {
+        e.headers().forEach((name, value) -> res.header(name, value));
+        send(req, res, e.status(), e.getMessage());
+    }
+
+    public static void send(ServerRequest req, ServerResponse res, Status status, String detail) {
+        String body = Json.createObjectBuilder()
+                .add("type", "about:blank")
+                .add("title", status.reasonPhrase())
+                .add("status", status.code())
+                .add("detail", detail)
+                .add("instance", req.path().rawPath())
+                .build()
+                .toString();
+        res.status(status);
+        res.header(HeaderNames.CONTENT_TYPE, MEDIA_TYPE);
+        res.send(body.getBytes(StandardCharsets.UTF_8));
+    }
+}

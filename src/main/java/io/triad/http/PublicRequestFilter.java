@@ -1,0 +1,74 @@
+package io.triad.http;
+
+import java.lang.System.Logger.Level;
+import java.util.UUID;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Pattern;
+
+import io.helidon.http.HeaderName;
+import io.helidon.http.HeaderNames;
+import io.helidon.logging.common.HelidonMdc;
+import io.helidon.webserver.http.Filter;
+import io.helidon.webserver.http.FilterChain;
+import io.helidon.webserver.http.RoutingRequest;
+import io.helidon.webserver.http.RoutingResponse;
+
+/**
+ * Everything every public response gets: X-Instance, X-Request-Id, security headers, one
+ * access-log line, a request count and the per-route metrics; while draining, Connection:
+ * close, so a proxy stops reusing this instance's connections before it closes its listener.
+ */
+public final class PublicRequestFilter implements Filter {
+    public static final HeaderName X_INSTANCE = HeaderNames.create("X-Instance");
+    public static final HeaderName X_REQUEST_ID = HeaderNames.create("X-Request-Id");
+    public static final String MDC_REQUEST_ID = "requestId";
+    private static final Pattern SANE_REQUEST_ID = Pattern.compile("[A-Za-z0-9._-]{1,128}");
+    private static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; "
+            + "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+    private static final System.Logger ACCESS = System.getLogger("io.triad.access");
+
+    private final String instanceId;
+    private final BooleanSupplier draining;
+    private final Runnable countRequest;
+    private final RequestMetrics metrics;
+
+    public PublicRequestFilter(String instanceId, BooleanSupplier draining, Runnable countRequest, RequestMetrics metrics) {
+        this.instanceId = instanceId;
+        this.draining = draining;
+        this.countRequest = countRequest;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void filter(FilterChain chain, RoutingRequest req, RoutingResponse res) {
+        long start = System.nanoTime();
+        String requestId = req.headers().first(X_REQUEST_ID)
+                .filter(id -> SANE_REQUEST_ID.matcher(id).matches())
+                .orElseGet(() -> UUID.randomUUID().toString());
+        HelidonMdc.set(MDC_REQUEST_ID, requestId);
+        countRequest.run();
+        res.header(X_INSTANCE, instanceId);
+        res.header(X_REQUEST_ID, requestId);
+        res.header(HeaderNames.X_CONTENT_TYPE_OPTIONS, "nosniff");
+        res.header("Content-Security-Policy", CSP);
+        res.header("Referrer-Policy", "no-referrer");
+        if (draining.getAsBoolean()) {
+            res.header(HeaderNames.CONNECTION, "close");
+        }
+        try {
+            chain.proceed();
+        } finally {
+            long nanos = System.nanoTime() - start;
+            int status = res.status().code();
+            String route = req.matchingPattern().orElse("unmatched");
+            String method = req.prologue().method().text();
+            metrics.record(route, method, status, nanos);
+            if (ACCESS.isLoggable(Level.INFO)) {
+                ACCESS.log(Level.INFO, "%s %s %d %.1fms instance=%s peer=%s".formatted(
+                        method, req.path().rawPath(), status, nanos / 1e6, instanceId,
+                        req.remotePeer().host()));
+            }
+            HelidonMdc.remove(MDC_REQUEST_ID);
+        }
+    }
+}

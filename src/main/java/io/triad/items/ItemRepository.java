@@ -1,0 +1,130 @@
+package io.triad.items;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+import io.helidon.dbclient.DbClient;
+import io.helidon.dbclient.DbRow;
+import io.helidon.dbclient.DbTransaction;
+
+/** Items and idempotency keys in PostgreSQL, the source of truth. */
+public final class ItemRepository {
+    private static final String COLUMNS = "id, name, description, quantity, version, "
+            + "(extract(epoch from created_at) * 1000)::bigint AS created_ms, "
+            + "(extract(epoch from updated_at) * 1000)::bigint AS updated_ms";
+    /** How long a key answers repeats (the contract's 24 h); older keys may be reused. */
+    static final String KEY_LIFETIME = "interval '24 hours'";
+
+    private final DbClient db;
+
+    public ItemRepository(DbClient db) {
+        this.db = db;
+    }
+
+    public Optional<Item> find(long id) {
+        return db.execute().get("SELECT " + COLUMNS + " FROM items WHERE id = ?", id).map(ItemRepository::item);
+    }
+
+    /** Up to limit + 1 items after the given id, so the caller knows whether a next page exists. */
+    public List<Item> pageAfter(long after, int limit) {
+        try (Stream<DbRow> rows = db.execute().query(
+                "SELECT " + COLUMNS + " FROM items WHERE id > ? ORDER BY id LIMIT ?", after, limit + 1)) {
+            return rows.map(ItemRepository::item).toList();
+        }
+    }
+
+    public Item insert(ItemInput input) {
+        return db.execute().get("INSERT INTO items (name, description, quantity) VALUES (?, ?, ?) RETURNING " + COLUMNS,
+                input.name(), input.description(), input.quantity()).map(ItemRepository::item).orElseThrow();
+    }
+
+    /**
+     * Creates the item unless the key was used in the last 24 h; the key and the item are one
+     * transaction, and a concurrent create with the same key waits on the key's row lock, so
+     * exactly one item exists per key however many requests race.
+     */
+    public IdempotentCreate insertOnce(String key, ItemInput input) {
+        DbTransaction tx = db.transaction();
+        try {
+            boolean claimed = tx.get("INSERT INTO idempotency_keys (key, fingerprint) VALUES (?, ?) "
+                            + "ON CONFLICT (key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, item_id = NULL, "
+                            + "response = NULL, created_at = now() "
+                            + "WHERE idempotency_keys.created_at < now() - " + KEY_LIFETIME + " RETURNING key",
+                    key, input.fingerprint()).isPresent();
+            IdempotentCreate result;
+            if (claimed) {
+                Item item = tx.get("INSERT INTO items (name, description, quantity) VALUES (?, ?, ?) RETURNING "
+                                + COLUMNS, input.name(), input.description(), input.quantity())
+                        .map(ItemRepository::item).orElseThrow();
+                String response = item.toJson().toString();
+                tx.update("UPDATE idempotency_keys SET item_id = ?, response = ? WHERE key = ?", item.id(), response, key);
+                result = new IdempotentCreate.Created(item);
+            } else {
+                DbRow row = tx.get("SELECT fingerprint, item_id, response FROM idempotency_keys WHERE key = ?", key)
+                        .orElseThrow();
+                String fingerprint = row.column("fingerprint").get(String.class);
+                result = fingerprint.equals(input.fingerprint())
+                        ? new IdempotentCreate.Replayed(row.column("item_id").as(Long.class).asOptional().orElse(null),
+                                row.column("response").get(String.class))
+                        : new IdempotentCreate.Conflict();
+            }
+            tx.commit();
+            return result;
+        } catch (RuntimeException e) {
+            rollbackQuietly(tx, e);
+            throw e;
+        }
+    }
+
+    /** The replaced item, empty when the id is unknown or expectedVersion does not match. */
+    public Optional<Item> replace(long id, ItemInput input, Long expectedVersion) {
+        String sql = "UPDATE items SET name = ?, description = ?, quantity = ?, version = version + 1, updated_at = now() "
+                + "WHERE id = ?" + (expectedVersion == null ? "" : " AND version = ?") + " RETURNING " + COLUMNS;
+        Object[] params = expectedVersion == null
+                ? new Object[] {input.name(), input.description(), input.quantity(), id}
+                : new Object[] {input.name(), input.description(), input.quantity(), id, expectedVersion};
+        return db.execute().get(sql, params).map(ItemRepository::item);
+    }
+
+    public boolean delete(long id) {
+        return db.execute().delete("DELETE FROM items WHERE id = ?", id) > 0;
+    }
+
+    /** Keys past their 24 h answer nothing any more; dropping them keeps the table small. */
+    public long deleteExpiredKeys() {
+        return db.execute().delete("DELETE FROM idempotency_keys WHERE created_at < now() - " + KEY_LIFETIME);
+    }
+
+    private static Item item(DbRow row) {
+        return new Item(row.column("id").get(Long.class),
+                row.column("name").get(String.class),
+                row.column("description").get(String.class),
+                row.column("quantity").get(Integer.class),
+                row.column("version").get(Long.class),
+                Instant.ofEpochMilli(row.column("created_ms").get(Long.class)),
+                Instant.ofEpochMilli(row.column("updated_ms").get(Long.class)));
+    }
+
+    private static void rollbackQuietly(DbTransaction tx, RuntimeException cause) {
+        try {
+            tx.rollback();
+        } catch (RuntimeException e) {
+            cause.addSuppressed(e);
+        }
+    }
+
+    /** What a create with an Idempotency-Key did. */
+    public sealed interface IdempotentCreate {
+        record Created(Item item) implements IdempotentCreate {
+        }
+
+        /** The first answer's body, stored with the key; itemId is null once the item was deleted. */
+        record Replayed(Long itemId, String response) implements IdempotentCreate {
+        }
+
+        record Conflict() implements IdempotentCreate {
+        }
+    }
+}

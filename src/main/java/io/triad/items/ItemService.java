@@ -1,0 +1,208 @@
+package io.triad.items;
+
+import java.io.StringReader;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import io.helidon.http.HeaderName;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Method;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+import io.triad.http.ApiException;
+import io.triad.http.Ids;
+import io.triad.http.JsonBody;
+import io.triad.http.JsonResponse;
+import io.triad.http.MethodNotAllowed;
+import jakarta.json.Json;
+import jakarta.json.JsonArrayBuilder;
+import jakarta.json.JsonObjectBuilder;
+
+/** The items API of the contract: CRUD, pagination, ETag/If-Match, idempotent creates. */
+public final class ItemService implements HttpService {
+    static final HeaderName IDEMPOTENCY_KEY = HeaderNames.create("Idempotency-Key");
+    static final HeaderName X_CACHE = HeaderNames.create("X-Cache");
+    private static final Pattern VISIBLE_ASCII = Pattern.compile("[\\x21-\\x7E]{1,200}");
+    private static final Pattern LIMIT = Pattern.compile("[1-9][0-9]{0,2}");
+    private static final Pattern STRONG_ETAG = Pattern.compile("\\s*(W/)?\"([^\"]*)\"\\s*");
+    private static final int DEFAULT_LIMIT = 50;
+    private static final int MAX_LIMIT = 200;
+
+    private final ItemRepository repository;
+    private final ItemCache cache;
+
+    public ItemService(ItemRepository repository, ItemCache cache) {
+        this.repository = repository;
+        this.cache = cache;
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.get("/", this::list)
+                .post("/", this::create)
+                .any("/", MethodNotAllowed.allow(Method.GET, Method.POST))
+                .get("/{id}", this::read)
+                .put("/{id}", this::replace)
+                .delete("/{id}", this::delete)
+                .any("/{id}", MethodNotAllowed.allow(Method.GET, Method.PUT, Method.DELETE));
+    }
+
+    private void list(ServerRequest req, ServerResponse res) {
+        int limit = req.query().first("limit").asOptional().map(ItemService::limit).orElse(DEFAULT_LIMIT);
+        long after = req.query().first("after").asOptional()
+                .map(raw -> "0".equals(raw) ? 0L : Ids.parse(raw, "after"))
+                .orElse(0L);
+        List<Item> page = repository.pageAfter(after, limit);
+        boolean more = page.size() > limit;
+        List<Item> items = more ? page.subList(0, limit) : page;
+        JsonArrayBuilder array = Json.createArrayBuilder();
+        items.forEach(item -> array.add(item.toJson()));
+        JsonObjectBuilder body = Json.createObjectBuilder().add("items", array);
+        if (more) {
+            body.add("next", items.getLast().id());
+        } else {
+            body.addNull("next");
+        }
+        JsonResponse.send(res, Status.OK_200, body.build().toString());
+    }
+
+    private void read(ServerRequest req, ServerResponse res) {
+        long id = id(req);
+        ItemCache.Lookup cached = cache.get(id);
+        if (cached.state() == ItemCache.Lookup.State.HIT) {
+            answer(req, res, cached.state(), cached.version(), cached.json());
+            return;
+        }
+        Item item = repository.find(id).orElseThrow(() -> notFound(id));
+        if (cached.state() == ItemCache.Lookup.State.MISS) {
+            cache.fill(item);
+        }
+        answer(req, res, cached.state(), item.version(), item.toJson().toString());
+    }
+
+    private void answer(ServerRequest req, ServerResponse res, ItemCache.Lookup.State state, long version, String json) {
+        String etag = Item.etag(version);
+        res.header(X_CACHE, state.name());
+        res.header(HeaderNames.ETAG, etag);
+        boolean notModified = req.headers().first(HeaderNames.IF_NONE_MATCH)
+                .map(header -> etagList(header).contains(etag) || header.strip().equals("*"))
+                .orElse(false);
+        if (notModified) {
+            res.status(Status.NOT_MODIFIED_304).send();
+        } else {
+            JsonResponse.send(res, Status.OK_200, json);
+        }
+    }
+
+    private void create(ServerRequest req, ServerResponse res) {
+        String body = JsonBody.read(req);
+        Optional<String> key = req.headers().first(IDEMPOTENCY_KEY);
+        if (key.isPresent() && !VISIBLE_ASCII.matcher(key.get()).matches()) {
+            throw ApiException.badRequest("Idempotency-Key must be 1–200 visible ASCII characters");
+        }
+        ItemInput input = ItemInput.parse(body);
+        if (key.isEmpty()) {
+            created(res, repository.insert(input));
+            return;
+        }
+        switch (repository.insertOnce(key.get(), input)) {
+            case ItemRepository.IdempotentCreate.Created c -> created(res, c.item());
+            case ItemRepository.IdempotentCreate.Replayed r -> {
+                long id = Json.createReader(new StringReader(r.response())).readObject().getJsonNumber("id").longValue();
+                res.header(HeaderNames.LOCATION, "/api/items/" + id);
+                res.header("Idempotent-Replayed", "true");
+                JsonResponse.send(res, Status.CREATED_201, r.response());
+            }
+            case ItemRepository.IdempotentCreate.Conflict ignored -> throw new ApiException(
+                    Status.create(422, "Unprocessable Content"),
+                    "Idempotency-Key '" + key.get() + "' was already used with a different body; "
+                            + "use a new key for a different item");
+        }
+    }
+
+    private void created(ServerResponse res, Item item) {
+        res.header(HeaderNames.LOCATION, "/api/items/" + item.id());
+        res.header(HeaderNames.ETAG, item.etag());
+        JsonResponse.send(res, Status.CREATED_201, item.toJson().toString());
+    }
+
+    private void replace(ServerRequest req, ServerResponse res) {
+        String body = JsonBody.read(req);
+        long id = id(req);
+        ItemInput input = ItemInput.parse(body);
+        Optional<String> ifMatch = req.headers().first(HeaderNames.IF_MATCH).map(String::strip);
+        Long expected = null;
+        if (ifMatch.isPresent() && !ifMatch.get().equals("*")) {
+            Item current = repository.find(id).orElseThrow(() -> notFound(id));
+            if (!etagList(ifMatch.get()).contains(current.etag())) {
+                throw preconditionFailed(ifMatch.get(), current.etag());
+            }
+            expected = current.version();
+        }
+        Optional<Item> replaced = repository.replace(id, input, expected);
+        if (replaced.isEmpty()) {
+            Item current = repository.find(id).orElseThrow(() -> notFound(id));
+            // The row changed between the check and the update: the precondition no longer holds.
+            throw preconditionFailed(ifMatch.orElse(""), current.etag());
+        }
+        Item item = replaced.get();
+        cache.invalidate(id, item.version());
+        res.header(HeaderNames.ETAG, item.etag());
+        JsonResponse.send(res, Status.OK_200, item.toJson().toString());
+    }
+
+    private void delete(ServerRequest req, ServerResponse res) {
+        long id = id(req);
+        if (!repository.delete(id)) {
+            throw notFound(id);
+        }
+        cache.invalidateDeleted(id);
+        res.status(Status.NO_CONTENT_204).send();
+    }
+
+    private static long id(ServerRequest req) {
+        return Ids.parse(req.path().pathParameters().get("id"), "id");
+    }
+
+    private static int limit(String raw) {
+        if (LIMIT.matcher(raw).matches()) {
+            int n = Integer.parseInt(raw);
+            if (n <= MAX_LIMIT) {
+                return n;
+            }
+        }
+        throw ApiException.badRequest("limit must be an integer from 1 to 200, got '"
+                + (raw.length() > 40 ? raw.substring(0, 40) + "…" : raw) + "'");
+    }
+
+    /** Strong entity tags in an If-Match / If-None-Match list; weak ones never match If-Match. */
+    private static List<String> etagList(String header) {
+        List<String> tags = new ArrayList<>();
+        for (String part : header.split(",")) {
+            Matcher m = STRONG_ETAG.matcher(part);
+            if (m.matches() && m.group(1) == null) {
+                tags.add("\"" + m.group(2) + "\"");
+            }
+        }
+        return tags;
+    }
+
+    private static ApiException notFound(long id) {
+        return ApiException.notFound("item " + id + " does not exist");
+    }
+
+    private static ApiException preconditionFailed(String ifMatch, String current) {
+        return new ApiException(Status.PRECONDITION_FAILED_412,
+                "If-Match " + ifMatch + " does not match the current version " + current
+                        + ": read the item again and retry with its ETag",
+                Map.of(HeaderNames.ETAG.defaultCase(), current));
+    }
+}
