@@ -1,0 +1,364 @@
+// Consistency checks: each takes the manifests and the facts and returns a list of
+// problems (empty = fine). consistency.test.mjs runs each on the real files, and on a
+// copy broken on purpose, where it must report a problem.
+import { nginxSize, nginxSeconds, isoSeconds } from './facts.mjs';
+import { INITDB_NAME, INITDB_KEY } from './initdb.mjs';
+
+export const NS = 'triad';
+export const SECRET = 'triad-secrets';
+export const SECRET_KEYS = ['db-password', 'redis-password'];
+
+// ---- helpers --------------------------------------------------------------------------
+export const find = (objs, kind, name) => objs.find((o) => o.kind === kind && o.metadata?.name === name);
+const podSpec = (w) => w?.spec?.template?.spec;
+const container = (w, name) => podSpec(w)?.containers?.find((c) => c.name === name);
+const matches = (selector, labels) => !!selector && Object.keys(selector).length > 0 &&
+  Object.entries(selector).every(([k, v]) => labels?.[k] === v);
+const workloads = (objs) => objs.filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Pod'].includes(o.kind));
+
+function resolvePort(c, port) {
+  if (typeof port === 'number') return port;
+  return c?.ports?.find((p) => p.name === port)?.containerPort;
+}
+
+/** The environment of a container as name -> {value} | {valueFrom} (envFrom ConfigMaps resolved). */
+export function containerEnv(objs, c) {
+  const env = new Map();
+  for (const from of c?.envFrom ?? []) {
+    if (from.configMapRef) {
+      const cm = find(objs, 'ConfigMap', from.configMapRef.name);
+      if (!cm) { env.set(`<missing ConfigMap ${from.configMapRef.name}>`, {}); continue; }
+      for (const [k, v] of Object.entries(cm.data ?? {})) env.set((from.prefix ?? '') + k, { value: v, from: cm.metadata.name });
+    } else {
+      env.set(`<envFrom ${JSON.stringify(from)}>`, {});
+    }
+  }
+  for (const e of c?.env ?? []) env.set(e.name, e.valueFrom ? { valueFrom: e.valueFrom } : { value: e.value });
+  return env;
+}
+
+/** Where a secret key shows up in a container: mountPath/path -> {secretName, key}. */
+function secretFiles(w, c) {
+  const files = new Map();
+  for (const m of c?.volumeMounts ?? []) {
+    const v = podSpec(w).volumes?.find((x) => x.name === m.name);
+    if (!v?.secret) continue;
+    const items = v.secret.items ?? SECRET_KEYS.map((k) => ({ key: k, path: k })); // no items: every key
+    for (const it of items) files.set(`${m.mountPath.replace(/\/$/, '')}/${it.path}`, { secretName: v.secret.secretName, key: it.key });
+  }
+  return files;
+}
+
+function parseUrl(u) {
+  try { return new URL(String(u).replace(/^jdbc:/, '')); } catch { return null; }
+}
+
+/** The Service a host name means from inside the namespace: name, name.ns, name.ns.svc[.cluster.local]. */
+function serviceOf(objs, host) {
+  const [name, ns = NS, svc] = String(host).split('.');
+  if (ns !== NS || (svc !== undefined && svc !== 'svc')) return undefined;
+  return find(objs, 'Service', name);
+}
+
+// ---- the checks -------------------------------------------------------------------------
+export const checks = {
+  'Namespace triad is the first object applied, everything else is in it'(objs) {
+    const p = [];
+    if (objs[0]?.kind !== 'Namespace' || objs[0]?.metadata?.name !== NS) p.push(`first object applied is ${objs[0]?.kind}/${objs[0]?.metadata?.name}, not Namespace/${NS}`);
+    for (const o of objs.slice(1)) {
+      if (o.kind === 'Namespace') p.push(`another Namespace: ${o.metadata.name}`);
+      else if (o.metadata?.namespace !== NS) p.push(`${o.kind}/${o.metadata?.name} is in namespace ${o.metadata?.namespace}, not ${NS}`);
+    }
+    return p;
+  },
+
+  'every object has the app.kubernetes.io labels'(objs) {
+    const p = [];
+    for (const o of objs) {
+      const l = o.metadata?.labels ?? {};
+      if (l['app.kubernetes.io/part-of'] !== 'triad') p.push(`${o.kind}/${o.metadata?.name}: no app.kubernetes.io/part-of=triad`);
+      if (o.kind !== 'Namespace' && !o.kind.startsWith('NetworkPolicy') && !l['app.kubernetes.io/name']) p.push(`${o.kind}/${o.metadata?.name}: no app.kubernetes.io/name`);
+    }
+    for (const w of workloads(objs)) {
+      const l = w.spec.template.metadata?.labels ?? {};
+      for (const k of ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/component', 'app.kubernetes.io/part-of']) {
+        if (!l[k]) p.push(`${w.kind}/${w.metadata.name}: pod template has no ${k}`);
+      }
+    }
+    return p;
+  },
+
+  'no Secret is applied by kubectl apply -f k8s/ (the user creates triad-secrets)'(objs) {
+    return objs.filter((o) => o.kind === 'Secret').map((o) => `Secret/${o.metadata.name} is applied from the top level of k8s/`);
+  },
+
+  'triad image is image.name:version from pom.xml, running as pom image.user'(objs, f) {
+    const p = [];
+    const d = find(objs, 'Deployment', 'triad');
+    const c = container(d, 'triad');
+    if (!c) return ['no Deployment/triad with a container named triad'];
+    if (c.image !== f.pom.image) p.push(`image ${c.image} != ${f.pom.image} (pom.xml image.name:version)`);
+    if (f.pom.imageUser) {
+      const [uid, gid] = f.pom.imageUser.split(':').map(Number);
+      const sc = { ...podSpec(d).securityContext, ...c.securityContext };
+      if (sc.runAsUser !== uid) p.push(`runAsUser ${sc.runAsUser} != ${uid} (pom.xml image.user)`);
+      if (gid !== undefined && sc.runAsGroup !== gid) p.push(`runAsGroup ${sc.runAsGroup} != ${gid} (pom.xml image.user)`);
+    }
+    return p;
+  },
+
+  'triad container ports are the public and admin ports of API.md'(objs, f) {
+    const c = container(find(objs, 'Deployment', 'triad'), 'triad');
+    const want = [{ name: 'http', containerPort: f.api.ports.public }, { name: 'admin', containerPort: f.api.ports.admin }];
+    const have = (c?.ports ?? []).map((x) => ({ name: x.name, containerPort: x.containerPort }));
+    return JSON.stringify(have) === JSON.stringify(want) ? [] : [`ports ${JSON.stringify(have)} != ${JSON.stringify(want)}`];
+  },
+
+  'triad probes are the admin endpoints of API.md on the admin port'(objs, f) {
+    const p = [];
+    const c = container(find(objs, 'Deployment', 'triad'), 'triad');
+    for (const [probe, endpoint] of [['startupProbe', 'started'], ['readinessProbe', 'ready'], ['livenessProbe', 'live']]) {
+      const g = c?.[probe]?.httpGet;
+      if (!g) { p.push(`${probe} is not an httpGet probe`); continue; }
+      if (g.path !== f.api.admin[endpoint]) p.push(`${probe} path ${g.path} != ${f.api.admin[endpoint]}`);
+      if (resolvePort(c, g.port) !== f.api.ports.admin) p.push(`${probe} port ${g.port} is not the admin port ${f.api.ports.admin}`);
+      if (g.scheme && g.scheme !== 'HTTP') p.push(`${probe} scheme ${g.scheme}`);
+    }
+    return p;
+  },
+
+  'Prometheus annotations point at the metrics endpoint of API.md'(objs, f) {
+    const a = find(objs, 'Deployment', 'triad')?.spec?.template?.metadata?.annotations ?? {};
+    const p = [];
+    if (a['prometheus.io/scrape'] !== 'true') p.push(`prometheus.io/scrape is ${a['prometheus.io/scrape']}`);
+    if (a['prometheus.io/port'] !== String(f.api.ports.admin)) p.push(`prometheus.io/port ${a['prometheus.io/port']} != ${f.api.ports.admin}`);
+    if (a['prometheus.io/path'] !== f.api.admin.metrics) p.push(`prometheus.io/path ${a['prometheus.io/path']} != ${f.api.admin.metrics}`);
+    return p;
+  },
+
+  'triad environment: only variables of API.md, wired to the right places'(objs, f) {
+    const p = [];
+    const d = find(objs, 'Deployment', 'triad');
+    const c = container(d, 'triad');
+    const env = containerEnv(objs, c);
+    for (const name of env.keys()) if (!f.api.variables.has(name)) p.push(`${name} is not a variable of the API.md configuration table`);
+    for (const name of ['INSTANCE_ID', 'DB_URL', 'DB_USER', 'REDIS_URL', 'SERVER_PORT', 'ADMIN_PORT']) {
+      if (!env.has(name)) p.push(`${name} is not set`);
+    }
+    if (env.get('INSTANCE_ID')?.valueFrom?.fieldRef?.fieldPath !== 'metadata.name') p.push('INSTANCE_ID is not the pod name (fieldRef metadata.name)');
+    // passwords: from Secret files, never both forms, never a literal
+    const files = secretFiles(d, c);
+    for (const [base, key] of [['DB_PASSWORD', 'db-password'], ['REDIS_PASSWORD', 'redis-password']]) {
+      if (env.has(base)) p.push(`${base} is set; use ${base}_FILE from the Secret`);
+      const file = env.get(`${base}_FILE`)?.value;
+      if (!file) { p.push(`${base}_FILE is not set`); continue; }
+      const src = files.get(file);
+      if (!src) p.push(`${base}_FILE=${file} is no file of a mounted Secret`);
+      else if (src.secretName !== SECRET || src.key !== key) p.push(`${base}_FILE=${file} is ${src.secretName}/${src.key}, not ${SECRET}/${key}`);
+    }
+    if (env.get('SERVER_PORT')?.value !== String(f.api.ports.public)) p.push(`SERVER_PORT ${env.get('SERVER_PORT')?.value} != ${f.api.ports.public}`);
+    if (env.get('ADMIN_PORT')?.value !== String(f.api.ports.admin)) p.push(`ADMIN_PORT ${env.get('ADMIN_PORT')?.value} != ${f.api.ports.admin}`);
+    for (const [name, svcName, scheme] of [['DB_URL', 'postgres', 'postgresql:'], ['REDIS_URL', 'redis', 'redis:']]) {
+      const u = parseUrl(env.get(name)?.value);
+      if (!u || u.protocol !== scheme) { p.push(`${name}=${env.get(name)?.value} is not a ${scheme} URL`); continue; }
+      const svc = serviceOf(objs, u.hostname);
+      if (!svc || svc.metadata.name !== svcName) { p.push(`${name} host ${u.hostname} is not the Service ${svcName}`); continue; }
+      if (!svc.spec.ports.some((x) => x.port === Number(u.port))) p.push(`${name} port ${u.port} is not a port of Service ${svcName}`);
+    }
+    const dbUrl = parseUrl(env.get('DB_URL')?.value);
+    const pg = containerEnv(objs, container(find(objs, 'StatefulSet', 'postgres'), 'postgres'));
+    if (dbUrl && dbUrl.pathname.slice(1) !== pg.get('POSTGRES_DB')?.value) p.push(`DB_URL database ${dbUrl.pathname.slice(1)} != POSTGRES_DB ${pg.get('POSTGRES_DB')?.value}`);
+    if (env.get('DB_USER')?.value !== pg.get('POSTGRES_USER')?.value) p.push(`DB_USER ${env.get('DB_USER')?.value} != POSTGRES_USER ${pg.get('POSTGRES_USER')?.value}`);
+    for (const name of ['CACHE_TTL', 'SHUTDOWN_GRACE']) {
+      if (env.has(name)) { try { isoSeconds(env.get(name).value); } catch (e) { p.push(`${name}: ${e.message}`); } }
+    }
+    return p;
+  },
+
+  'graceful shutdown: preStop + SHUTDOWN_GRACE fit in terminationGracePeriodSeconds, no unavailable pod on rollout'(objs, f) {
+    const p = [];
+    const d = find(objs, 'Deployment', 'triad');
+    const c = container(d, 'triad');
+    const env = containerEnv(objs, c);
+    const grace = isoSeconds(env.get('SHUTDOWN_GRACE')?.value ?? f.api.defaults.SHUTDOWN_GRACE);
+    const pre = c?.lifecycle?.preStop;
+    let preSeconds = pre?.sleep?.seconds;
+    if (preSeconds === undefined && pre?.exec) preSeconds = Number(/sleep\s+(\d+)/.exec(pre.exec.command.join(' '))?.[1]);
+    if (!(preSeconds > 0)) p.push('no preStop sleep: the endpoint removal races SIGTERM');
+    const tgps = podSpec(d)?.terminationGracePeriodSeconds ?? 30;
+    if (!(tgps > (preSeconds || 0) + grace)) p.push(`terminationGracePeriodSeconds ${tgps} is not above preStop ${preSeconds}s + SHUTDOWN_GRACE ${grace}s`);
+    const ru = d?.spec?.strategy?.rollingUpdate;
+    if (d?.spec?.strategy?.type !== 'RollingUpdate' || ru?.maxUnavailable !== 0) p.push(`rollout maxUnavailable is ${ru?.maxUnavailable}, not 0`);
+    return p;
+  },
+
+  'availability: 3 replicas, HPA (min 3, CPU), PDB minAvailable 2, topology spread'(objs) {
+    const p = [];
+    const d = find(objs, 'Deployment', 'triad');
+    if (d?.spec?.replicas !== 3) p.push(`replicas ${d?.spec?.replicas}, not 3`);
+    const hpa = find(objs, 'HorizontalPodAutoscaler', 'triad');
+    if (hpa?.apiVersion !== 'autoscaling/v2') p.push('no autoscaling/v2 HorizontalPodAutoscaler triad');
+    else {
+      const t = hpa.spec.scaleTargetRef;
+      if (t.kind !== 'Deployment' || t.name !== 'triad' || t.apiVersion !== 'apps/v1') p.push(`HPA targets ${t.apiVersion} ${t.kind}/${t.name}`);
+      if (hpa.spec.minReplicas !== 3 || !(hpa.spec.maxReplicas > 3)) p.push(`HPA min ${hpa.spec.minReplicas} max ${hpa.spec.maxReplicas}`);
+      if (!hpa.spec.metrics?.some((m) => m.type === 'Resource' && m.resource?.name === 'cpu')) p.push('HPA does not scale on CPU');
+      if (!container(d, 'triad')?.resources?.requests?.cpu) p.push('HPA on CPU utilisation needs a CPU request');
+    }
+    const pdb = find(objs, 'PodDisruptionBudget', 'triad');
+    if (pdb?.spec?.minAvailable !== 2) p.push(`PDB minAvailable ${pdb?.spec?.minAvailable}, not 2`);
+    else if (!matches(pdb.spec.selector?.matchLabels, d?.spec?.template?.metadata?.labels)) p.push('PDB selects no triad pod');
+    const tsc = podSpec(d)?.topologySpreadConstraints ?? [];
+    if (!tsc.some((t) => t.topologyKey === 'kubernetes.io/hostname' && matches(t.labelSelector?.matchLabels, d.spec.template.metadata.labels))) p.push('no topology spread over nodes for triad pods');
+    return p;
+  },
+
+  'Services, Ingress and selectors reach the pods they mean'(objs, f) {
+    const p = [];
+    for (const svc of objs.filter((o) => o.kind === 'Service')) {
+      const targets = workloads(objs).filter((w) => matches(svc.spec.selector, w.spec.template.metadata.labels));
+      if (targets.length !== 1) { p.push(`Service/${svc.metadata.name} selects ${targets.length} workloads`); continue; }
+      for (const port of svc.spec.ports) {
+        const ok = targets[0].spec.template.spec.containers.some((c) => resolvePort(c, port.targetPort ?? port.port) !== undefined);
+        if (!ok) p.push(`Service/${svc.metadata.name} targetPort ${port.targetPort} is no container port`);
+      }
+    }
+    const triadSvc = find(objs, 'Service', 'triad');
+    const sp = triadSvc?.spec?.ports?.[0];
+    const c = container(find(objs, 'Deployment', 'triad'), 'triad');
+    if (triadSvc?.spec?.ports?.length !== 1 || sp.port !== 80 || sp.targetPort !== 'http' || resolvePort(c, 'http') !== f.api.ports.public) {
+      p.push(`Service triad must map only port 80 to targetPort http (${f.api.ports.public}); has ${JSON.stringify(triadSvc?.spec?.ports)}`);
+    }
+    for (const ss of objs.filter((o) => o.kind === 'StatefulSet')) {
+      const svc = find(objs, 'Service', ss.spec.serviceName);
+      if (!svc || svc.spec.clusterIP !== 'None') p.push(`StatefulSet/${ss.metadata.name}: serviceName ${ss.spec.serviceName} is no headless Service`);
+    }
+    const ing = find(objs, 'Ingress', 'triad');
+    if (ing?.spec?.ingressClassName !== 'nginx') p.push('Ingress triad: ingressClassName is not nginx');
+    for (const rule of ing?.spec?.rules ?? []) for (const path of rule.http?.paths ?? []) {
+      const b = path.backend.service;
+      const svc = find(objs, 'Service', b?.name);
+      if (!svc?.spec.ports.some((x) => (b.port.name !== undefined ? x.name === b.port.name : x.port === b.port.number))) p.push(`Ingress backend ${b?.name}:${JSON.stringify(b?.port)} is no Service port`);
+    }
+    if (!ing?.spec?.rules?.length) p.push('Ingress triad has no rules');
+    return p;
+  },
+
+  'Ingress body size and timeouts equal the nginx/ directives of Compose'(objs, f) {
+    const p = [];
+    const a = find(objs, 'Ingress', 'triad')?.metadata?.annotations ?? {};
+    const pairs = [
+      ['client_max_body_size', 'nginx.ingress.kubernetes.io/proxy-body-size', nginxSize, (v) => nginxSize(v)],
+      ['proxy_connect_timeout', 'nginx.ingress.kubernetes.io/proxy-connect-timeout', nginxSeconds, (v) => (/^\d+$/.test(v) ? Number(v) : NaN)],
+      ['proxy_send_timeout', 'nginx.ingress.kubernetes.io/proxy-send-timeout', nginxSeconds, (v) => (/^\d+$/.test(v) ? Number(v) : NaN)],
+      ['proxy_read_timeout', 'nginx.ingress.kubernetes.io/proxy-read-timeout', nginxSeconds, (v) => (/^\d+$/.test(v) ? Number(v) : NaN)],
+    ];
+    for (const [directive, annotation, nginxValue, annotationValue] of pairs) {
+      const found = f.nginx[directive] ?? [];
+      if (found.length === 0) { p.push(`nginx/ sets no ${directive}`); continue; }
+      const values = new Set(found.map((x) => nginxValue(x.value)));
+      if (values.size !== 1) { p.push(`nginx/ sets ${directive} to different values: ${found.map((x) => `${x.file}: ${x.value}`).join(', ')}`); continue; }
+      const want = [...values][0];
+      let have;
+      try { have = annotationValue(String(a[annotation])); } catch { have = NaN; }
+      if (have !== want) p.push(`${annotation}="${a[annotation]}" != nginx ${directive} ${found[0].value} (${found[0].file}); ingress-nginx wants ${directive.includes('timeout') ? 'plain seconds' : 'an nginx size'}`);
+    }
+    return p;
+  },
+
+  'init-SQL ConfigMap is db/init.sql byte for byte and is mounted into postgres'(objs, f) {
+    const p = [];
+    const cm = find(objs, 'ConfigMap', INITDB_NAME);
+    const sql = cm?.data?.[INITDB_KEY];
+    if (sql === undefined) p.push(`no ConfigMap ${INITDB_NAME} with key ${INITDB_KEY}`);
+    else if (Buffer.compare(Buffer.from(sql, 'utf8'), Buffer.from(f.initSql, 'utf8')) !== 0) p.push(`ConfigMap ${INITDB_NAME} differs from db/init.sql: run make k8s-configmap`);
+    if (Object.keys(cm?.data ?? {}).length !== 1 || cm?.binaryData) p.push(`ConfigMap ${INITDB_NAME} holds more than ${INITDB_KEY}`);
+    const ss = find(objs, 'StatefulSet', 'postgres');
+    const c = container(ss, 'postgres');
+    const m = c?.volumeMounts?.find((x) => x.mountPath === '/docker-entrypoint-initdb.d');
+    const v = podSpec(ss)?.volumes?.find((x) => x.name === m?.name);
+    if (v?.configMap?.name !== INITDB_NAME) p.push(`postgres does not mount ConfigMap ${INITDB_NAME} at /docker-entrypoint-initdb.d`);
+    return p;
+  },
+
+  'PostgreSQL: official image, password file from the Secret, PGDATA below the volume, PVC per replica'(objs) {
+    const p = [];
+    const ss = find(objs, 'StatefulSet', 'postgres');
+    const c = container(ss, 'postgres');
+    if (c?.image !== 'postgres:17-alpine') p.push(`postgres image ${c?.image}`);
+    const env = containerEnv(objs, c);
+    if (env.has('POSTGRES_PASSWORD')) p.push('POSTGRES_PASSWORD is set; use POSTGRES_PASSWORD_FILE');
+    const src = secretFiles(ss, c).get(env.get('POSTGRES_PASSWORD_FILE')?.value);
+    if (src?.secretName !== SECRET || src?.key !== 'db-password') p.push('POSTGRES_PASSWORD_FILE is not triad-secrets/db-password');
+    const claim = ss?.spec?.volumeClaimTemplates?.[0]?.metadata?.name;
+    const dataMount = c?.volumeMounts?.find((m) => m.name === claim)?.mountPath;
+    if (!claim || !dataMount) p.push('postgres data is no volumeClaimTemplate');
+    const pgdata = env.get('PGDATA')?.value ?? '';
+    if (!dataMount || !pgdata.startsWith(dataMount.replace(/\/$/, '') + '/')) p.push(`PGDATA ${pgdata} is not a subdirectory of the volume ${dataMount}`);
+    for (const dir of ['/var/run/postgresql', '/tmp']) {
+      const m = c?.volumeMounts?.find((x) => x.mountPath === dir);
+      if (!podSpec(ss)?.volumes?.find((v) => v.name === m?.name)?.emptyDir) p.push(`postgres has no emptyDir at ${dir}`);
+    }
+    for (const probe of ['readinessProbe', 'livenessProbe']) if (!c?.[probe]) p.push(`postgres has no ${probe}`);
+    return p;
+  },
+
+  'Redis: official image, AOF on a PVC, password from the Secret, health checks'(objs) {
+    const p = [];
+    const ss = find(objs, 'StatefulSet', 'redis');
+    const c = container(ss, 'redis');
+    if (c?.image !== 'redis:7-alpine') p.push(`redis image ${c?.image}`);
+    const cmd = [...(c?.command ?? []), ...(c?.args ?? [])].join(' ');
+    if (!/--appendonly yes/.test(cmd)) p.push('redis runs without --appendonly yes');
+    const claim = ss?.spec?.volumeClaimTemplates?.[0]?.metadata?.name;
+    const dataMount = c?.volumeMounts?.find((m) => m.name === claim)?.mountPath;
+    if (!dataMount || !cmd.includes(`--dir ${dataMount}`)) p.push(`redis --dir is not the PVC mount ${dataMount}`);
+    const pwFile = [...secretFiles(ss, c)].find(([, s]) => s.secretName === SECRET && s.key === 'redis-password')?.[0];
+    if (!pwFile || !cmd.includes(pwFile)) p.push('redis does not read its password from triad-secrets/redis-password');
+    if (/--requirepass/.test(cmd)) p.push('the password must not be on the redis-server command line');
+    for (const probe of ['readinessProbe', 'livenessProbe']) {
+      const pc = (c?.[probe]?.exec?.command ?? []).join(' ');
+      if (!/redis-cli/.test(pc) || !pwFile || !pc.includes(pwFile)) p.push(`redis ${probe} is no authenticated redis-cli ping`);
+    }
+    return p;
+  },
+
+  'NetworkPolicies: default deny; databases accept triad only; triad accepts ingress-nginx on http and monitoring on admin'(objs, f) {
+    const p = [];
+    const nps = objs.filter((o) => o.kind === 'NetworkPolicy');
+    const podLabels = (name) => find(objs, name === 'triad' ? 'Deployment' : 'StatefulSet', name)?.spec?.template?.metadata?.labels;
+    const dd = nps.find((n) => Object.keys(n.spec.podSelector ?? {}).length === 0 && !n.spec.ingress && !n.spec.egress);
+    if (!dd || !['Ingress', 'Egress'].every((t) => dd.spec.policyTypes?.includes(t))) p.push('no default-deny (Ingress and Egress) policy for the namespace');
+    const ingressRules = (labels) => nps.filter((n) => matches(n.spec.podSelector?.matchLabels, labels) || Object.keys(n.spec.podSelector ?? {}).length === 0)
+      .flatMap((n) => n.spec.ingress ?? []);
+    const triad = podLabels('triad');
+    for (const [db, port] of [['postgres', 5432], ['redis', 6379]]) {
+      const rules = ingressRules(podLabels(db));
+      if (rules.length === 0) p.push(`${db}: no ingress rule`);
+      for (const r of rules) {
+        const peersOk = r.from?.length > 0 && r.from.every((x) => x.podSelector && !x.namespaceSelector && !x.ipBlock && matches(x.podSelector.matchLabels, triad));
+        if (!peersOk) p.push(`${db}: an ingress rule admits more than the triad pods: ${JSON.stringify(r.from)}`);
+        if (!r.ports?.length || !r.ports.every((x) => x.port === port)) p.push(`${db}: an ingress rule opens ${JSON.stringify(r.ports)}`);
+      }
+    }
+    const tc = container(find(objs, 'Deployment', 'triad'), 'triad');
+    const byPort = new Map();
+    for (const r of ingressRules(triad)) {
+      if (!r.ports?.length) { p.push(`triad: an ingress rule opens every port: ${JSON.stringify(r.from)}`); continue; }
+      for (const x of r.ports) {
+        const n = resolvePort(tc, x.port);
+        byPort.set(n, [...(byPort.get(n) ?? []), ...(r.from ?? [{ everyone: true }])]);
+      }
+    }
+    const onlyNs = (peers, ns) => peers?.length > 0 && peers.every((x) => !x.podSelector && !x.ipBlock && x.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === ns && Object.keys(x.namespaceSelector.matchLabels).length === 1);
+    if (!onlyNs(byPort.get(f.api.ports.public), 'ingress-nginx')) p.push(`triad ${f.api.ports.public}: admits ${JSON.stringify(byPort.get(f.api.ports.public))}, want namespace ingress-nginx only`);
+    if (!onlyNs(byPort.get(f.api.ports.admin), 'monitoring')) p.push(`triad ${f.api.ports.admin}: admits ${JSON.stringify(byPort.get(f.api.ports.admin))}, want namespace monitoring only`);
+    for (const port of byPort.keys()) if (![f.api.ports.public, f.api.ports.admin].includes(port)) p.push(`triad: ingress opened on port ${port}`);
+    // triad must be able to reach both databases (default deny covers egress)
+    const egress = nps.filter((n) => matches(n.spec.podSelector?.matchLabels, triad)).flatMap((n) => n.spec.egress ?? []);
+    for (const [db, port] of [['postgres', 5432], ['redis', 6379]]) {
+      if (!egress.some((r) => r.ports?.some((x) => x.port === port) && r.to?.some((x) => matches(x.podSelector?.matchLabels, podLabels(db))))) p.push(`triad: no egress to ${db}:${port}`);
+    }
+    return p;
+  },
+};
