@@ -281,11 +281,11 @@ export const checks = {
     return p;
   },
 
-  'PostgreSQL: official image, password file from the Secret, PGDATA below the volume, PVC per replica'(objs) {
+  'PostgreSQL: the image of Compose, password file from the Secret, PGDATA below the volume, PVC per replica'(objs, f) {
     const p = [];
     const ss = find(objs, 'StatefulSet', 'postgres');
     const c = container(ss, 'postgres');
-    if (c?.image !== 'postgres:17-alpine') p.push(`postgres image ${c?.image}`);
+    if (!c?.image || c.image !== f.composeImages.postgres) p.push(`postgres image ${c?.image} != ${f.composeImages.postgres} (compose/compose.yaml)`);
     const env = containerEnv(objs, c);
     if (env.has('POSTGRES_PASSWORD')) p.push('POSTGRES_PASSWORD is set; use POSTGRES_PASSWORD_FILE');
     const src = secretFiles(ss, c).get(env.get('POSTGRES_PASSWORD_FILE')?.value);
@@ -303,11 +303,11 @@ export const checks = {
     return p;
   },
 
-  'Redis: official image, AOF on a PVC, password from the Secret, health checks'(objs) {
+  'Redis: the image of Compose, AOF on a PVC, password from the Secret, health checks'(objs, f) {
     const p = [];
     const ss = find(objs, 'StatefulSet', 'redis');
     const c = container(ss, 'redis');
-    if (c?.image !== 'redis:7-alpine') p.push(`redis image ${c?.image}`);
+    if (!c?.image || c.image !== f.composeImages.redis) p.push(`redis image ${c?.image} != ${f.composeImages.redis} (compose/compose.yaml)`);
     const cmd = [...(c?.command ?? []), ...(c?.args ?? [])].join(' ');
     if (!/--appendonly yes/.test(cmd)) p.push('redis runs without --appendonly yes');
     const claim = ss?.spec?.volumeClaimTemplates?.[0]?.metadata?.name;

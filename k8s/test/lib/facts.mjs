@@ -3,7 +3,8 @@
 // nginx/ (proxy limits), db/init.sql (schema).
 import fs from 'node:fs';
 import path from 'node:path';
-import { API_MD, POM, INIT_SQL, NGINX_DIR } from './paths.mjs';
+import YAML from 'yaml';
+import { API_MD, POM, INIT_SQL, NGINX_DIR, COMPOSE } from './paths.mjs';
 
 function section(md, heading) {
   const start = md.search(new RegExp(`^## ${heading}`, 'm'));
@@ -118,6 +119,12 @@ export function isoSeconds(v) {
   return (Number(m[1] ?? 0) * 86400) + (Number(m[2] ?? 0) * 3600) + (Number(m[3] ?? 0) * 60) + Number(m[4] ?? 0);
 }
 
+/** service name -> image of compose/compose.yaml (the images Kubernetes must run too). */
+export function composeImages(text) {
+  const services = YAML.parse(text, { merge: true })?.services ?? {};
+  return Object.fromEntries(Object.entries(services).map(([k, v]) => [k, v?.image]));
+}
+
 export const NGINX_DIRECTIVES = ['client_max_body_size', 'proxy_connect_timeout', 'proxy_send_timeout', 'proxy_read_timeout'];
 
 export function loadFacts() {
@@ -127,5 +134,6 @@ export function loadFacts() {
     pom: parsePom(fs.readFileSync(POM, 'utf8')),
     nginx: parseNginx(NGINX_DIR, NGINX_DIRECTIVES),
     initSql: fs.readFileSync(INIT_SQL, 'utf8'),
+    composeImages: composeImages(fs.readFileSync(COMPOSE, 'utf8')),
   };
 }

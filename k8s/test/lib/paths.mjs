@@ -11,3 +11,4 @@ export const POM = path.join(REPO, 'pom.xml');
 export const INIT_SQL = path.join(REPO, 'db', 'init.sql');
 export const NGINX_DIR = path.join(REPO, 'nginx');
 export const INITDB_CONFIGMAP = path.join(K8S, '11-triad-initdb.yaml');
+export const COMPOSE = path.join(REPO, 'compose', 'compose.yaml');
