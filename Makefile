@@ -64,7 +64,7 @@ image: _need-docker _need-jdk ## Build the image triad:<version> and triad:lates
 	$(MVN) -DskipTests compile jib:dockerBuild $(if $(JIB_FROM),-Djib.from.image=$(JIB_FROM))
 
 .PHONY: up
-up: _need-docker image secrets ## Build the image, start the stack (3 instances, Nginx, PostgreSQL, Redis) and wait until healthy
+up: _need-docker $(if $(SKIP_IMAGE),,image) secrets ## Build the image, start the stack (3 instances, Nginx, PostgreSQL, Redis), wait until healthy; SKIP_IMAGE=1 reuses the image
 	$(COMPOSE) up -d --wait --remove-orphans
 	@port=$$(sed -n 's/^TRIAD_PORT=//p' $(TRIAD_ENV) | tail -n1); bind=$$(sed -n 's/^TRIAD_BIND=//p' $(TRIAD_ENV) | tail -n1); \
 	 echo "triad is up: http://$${bind:-127.0.0.1}:$${port:-9999}/"

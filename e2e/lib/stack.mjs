@@ -1,0 +1,251 @@
+// Helpers for the end-to-end tests: the Compose stack that `make up` started, reached only
+// through the published Nginx port on the host and through the docker CLI.
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const COMPOSE_FILE = path.join(ROOT, 'compose', 'compose.yaml');
+export const PROJECT = 'triad';
+
+function dotenv() {
+  try {
+    return Object.fromEntries(
+      readFileSync(path.join(ROOT, 'compose', '.env'), 'utf8')
+        .split('\n')
+        .map((l) => l.match(/^\s*([A-Z0-9_]+)=(.*)$/))
+        .filter(Boolean)
+        .map((m) => [m[1], m[2].trim()]),
+    );
+  } catch {
+    return {};
+  }
+}
+const env = dotenv();
+const host = process.env.TRIAD_BIND ?? env.TRIAD_BIND ?? '127.0.0.1';
+const port = process.env.TRIAD_PORT ?? env.TRIAD_PORT ?? '9999';
+export const BASE = process.env.TRIAD_URL ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+export const INSTANCES = ['web1', 'web2', 'web3'];
+
+/** Runs a command; resolves with stdout, rejects with its stderr on a non-zero exit. */
+export function run(cmd, args, { timeoutMs = 300_000, cwd = ROOT } = {}) {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { cwd, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) {
+        err.message = `${cmd} ${args.join(' ')} failed: ${err.message}\n${stderr}`;
+        reject(err);
+      } else {
+        resolve(stdout);
+      }
+    });
+  });
+}
+
+/** `docker compose` on the stack's project. */
+export function compose(...args) {
+  return run('docker', ['compose', '-f', COMPOSE_FILE, '--project-name', PROJECT, ...args]);
+}
+
+/** The container id of a service (its first replica), or '' when it has none. */
+export async function containerId(service) {
+  return (await compose('ps', '--all', '--quiet', service)).trim().split('\n')[0] ?? '';
+}
+
+export async function inspect(service) {
+  const id = await containerId(service);
+  if (!id) throw new Error(`no container for ${service}`);
+  return JSON.parse(await run('docker', ['inspect', id]))[0];
+}
+
+/** Polls `check` until it returns a truthy value; bounded by time, never unbounded. */
+export async function waitFor(what, check, { timeoutMs = 30_000, intervalMs = 100 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      const v = await check();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await delay(intervalMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last.message}` : ''}`);
+}
+
+/** One HTTP request through Nginx. Never retries. Resolves with status, headers, body, ms. */
+export async function request(method, urlPath, { body, headers = {}, timeoutMs = 15_000 } = {}) {
+  const started = performance.now();
+  const res = await fetch(BASE + urlPath, {
+    method,
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const text = await res.text();
+  let json;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json, ms: performance.now() - started };
+}
+
+export const newKey = () => `e2e-${randomUUID()}`;
+
+/** Creates an item with an Idempotency-Key; resolves with the response. */
+export function createItem(name, key = newKey(), extra = {}) {
+  return request('POST', '/api/items', {
+    body: { name, description: `created by the e2e tests (${key})`, quantity: 1, ...extra },
+    headers: { 'idempotency-key': key },
+  });
+}
+
+/** Every item, page by page (bounded). */
+export async function allItems({ pageLimit = 200, maxPages = 10_000 } = {}) {
+  const items = [];
+  let after = 0;
+  for (let page = 0; page < maxPages; page++) {
+    const r = await request('GET', `/api/items?limit=${pageLimit}&after=${after}`);
+    if (r.status !== 200) throw new Error(`GET /api/items answered ${r.status}: ${r.text}`);
+    items.push(...r.json.items);
+    if (r.json.next === null) return items;
+    after = r.json.next;
+  }
+  throw new Error('more pages than expected');
+}
+
+/** Resolves once every instance has answered /api/instance through Nginx. */
+export async function waitAllServing(timeoutMs = 60_000) {
+  const seen = new Set();
+  await waitFor(
+    `all of ${INSTANCES.join(', ')} answering through Nginx`,
+    async () => {
+      const r = await request('GET', '/api/instance', { timeoutMs: 5_000 });
+      if (r.status === 200) seen.add(r.headers.get('x-instance'));
+      return INSTANCES.every((i) => seen.has(i));
+    },
+    { timeoutMs, intervalMs: 20 },
+  );
+}
+
+/** Starts every instance that is not running, then waits until all three serve. */
+export async function restoreInstances() {
+  const stopped = [];
+  for (const s of INSTANCES) {
+    const c = await inspect(s).catch(() => null);
+    if (!c || !c.State.Running) stopped.push(s);
+  }
+  if (stopped.length) await compose('up', '-d', '--no-recreate', ...stopped);
+  await waitAllServing();
+}
+
+/**
+ * Steady load from several workers until stop() is called (or maxMs passes): GETs of
+ * /api/instance, of known items and of a list page, and POSTs that each carry their own
+ * Idempotency-Key. The client never retries unless retryPosts is set, in which case a failed
+ * POST is repeated with the same key and body (at most postRetries times).
+ */
+export function startLoad({ getWorkers = 4, postWorkers = 2, paceMs = 5, maxMs = 120_000, retryPosts = false, postRetries = 20, tag = 'load' } = {}) {
+  const stats = {
+    gets: 0,
+    posts: 0,
+    failedGets: [],
+    failedPosts: [],
+    acknowledged: new Map(), // name -> item
+    attempted: new Set(), // names
+    byInstance: {},
+    retriedPosts: 0,
+  };
+  let stopping = false;
+  const deadline = Date.now() + maxMs;
+  const running = () => !stopping && Date.now() < deadline;
+  const known = [];
+
+  const record = (r) => {
+    const i = r.headers.get('x-instance');
+    if (i) stats.byInstance[i] = (stats.byInstance[i] ?? 0) + 1;
+  };
+  const describe = (e) => (e.status !== undefined ? `${e.status} ${e.text?.slice(0, 200)}` : String(e.cause?.code ?? e.message ?? e));
+
+  async function getWorker(n) {
+    let k = 0;
+    while (running()) {
+      k++;
+      const pathName =
+        k % 3 === 0 && known.length ? `/api/items/${known[(k * 7 + n) % known.length]}` : k % 3 === 1 ? '/api/instance' : '/api/items?limit=5';
+      try {
+        const r = await request('GET', pathName);
+        stats.gets++;
+        record(r);
+        if (r.status !== 200) stats.failedGets.push({ at: new Date().toISOString(), path: pathName, error: describe(r) });
+      } catch (e) {
+        stats.gets++;
+        stats.failedGets.push({ at: new Date().toISOString(), path: pathName, error: describe(e) });
+      }
+      if (paceMs) await delay(paceMs);
+    }
+  }
+
+  async function postWorker(n) {
+    let k = 0;
+    while (running()) {
+      k++;
+      const name = `${tag}-${process.pid}-${n}-${k}-${randomUUID().slice(0, 8)}`;
+      const key = newKey();
+      stats.attempted.add(name);
+      for (let attempt = 0; ; attempt++) {
+        let r;
+        try {
+          r = await createItem(name, key);
+        } catch (e) {
+          r = e;
+        }
+        stats.posts++;
+        if (r.status === 201) {
+          record(r);
+          stats.acknowledged.set(name, r.json);
+          known.push(r.json.id);
+          break;
+        }
+        stats.failedPosts.push({ at: new Date().toISOString(), name, attempt, error: describe(r) });
+        if (!retryPosts || attempt >= postRetries || Date.now() > deadline + 30_000) break;
+        stats.retriedPosts++;
+        await delay(100);
+      }
+      if (paceMs) await delay(paceMs);
+    }
+  }
+
+  const workers = [
+    ...Array.from({ length: getWorkers }, (_, n) => getWorker(n)),
+    ...Array.from({ length: postWorkers }, (_, n) => postWorker(n)),
+  ];
+  return {
+    stats,
+    /** Resolves once the load has made at least n more requests. */
+    async progress(n, timeoutMs = 30_000) {
+      const target = stats.gets + stats.posts + n;
+      await waitFor(`${n} more requests`, () => stats.gets + stats.posts >= target, { timeoutMs, intervalMs: 20 });
+    },
+    async stop() {
+      stopping = true;
+      await Promise.all(workers);
+      return stats;
+    },
+  };
+}
+
+/** Asserts helper: names created more than once among all items. */
+export async function duplicateNames(names) {
+  const wanted = new Set(names);
+  const count = new Map();
+  for (const it of await allItems()) {
+    if (wanted.has(it.name)) count.set(it.name, (count.get(it.name) ?? 0) + 1);
+  }
+  return { count, duplicates: [...count].filter(([, c]) => c > 1) };
+}
