@@ -7,7 +7,7 @@
 //   TRIAD_INSTANCES      instances expected behind the load balancer (default web1,web2,web3)
 //   TRIAD_STOP_INSTANCE  the instance stopped and restarted by the outage test (default web2)
 //   TRIAD_COMPOSE        the compose command the outage test runs from the repository root
-//                        (default "docker compose -f compose/compose.yaml -p triad")
+//                        (default: the Makefile's "docker compose -f compose/compose.yaml --project-name triad")
 //   TRIAD_SKIP_OUTAGE=1  skip the stop/start test (e.g. on a stack this test must not touch)
 //   TRIAD_ARTIFACTS      where screenshots go (default <repo>/target)
 //   CHROMIUM             the browser binary (default /usr/bin/chromium)
@@ -25,7 +25,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ARTIFACTS = process.env.TRIAD_ARTIFACTS || path.join(ROOT, 'target');
 const INSTANCES = (process.env.TRIAD_INSTANCES || 'web1,web2,web3').split(',').map((s) => s.trim()).filter(Boolean);
 const VICTIM = process.env.TRIAD_STOP_INSTANCE || 'web2';
-const COMPOSE = (process.env.TRIAD_COMPOSE || 'docker compose -f compose/compose.yaml -p triad').split(/\s+/).filter(Boolean);
+const COMPOSE = (process.env.TRIAD_COMPOSE || 'docker compose -f compose/compose.yaml --project-name triad').split(/\s+/).filter(Boolean);
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -35,7 +35,9 @@ const run = promisify(execFile);
 /** Runs the compose command with extra arguments from the repository root. */
 async function compose(...args) {
   const [cmd, ...rest] = COMPOSE;
-  const { stdout, stderr } = await run(cmd, [...rest, ...args], { cwd: ROOT, timeout: 180_000 });
+  // Like the Makefile's COMPOSE_ADMIN: stop/start need no compose/.env, only where the secrets are.
+  const env = { ...process.env, TRIAD_SECRETS_DIR: process.env.TRIAD_SECRETS_DIR || './secrets' };
+  const { stdout, stderr } = await run(cmd, [...rest, ...args], { cwd: ROOT, env, timeout: 180_000 });
   return `${stdout}${stderr}`.trim();
 }
 
@@ -132,7 +134,7 @@ describe('dashboard', { timeout: 300_000 }, () => {
     // The modules ran: every panel received its first data.
     await page.waitForSelector('#strip > li', { timeout: 5000 });
     await page.waitForSelector('#cluster-body tr[data-instance]', { timeout: 5000 });
-    await page.waitForFunction(() => !/Loading/.test(document.getElementById('list-meta').textContent), null, { timeout: 5000 });
+    await page.waitForFunction(() => document.querySelector('#item-list > li') || /No items yet/.test(document.getElementById('list-meta').textContent), null, { timeout: 5000 });
     assertClean(watcher, { allowApiErrors: false });
   }));
 

@@ -181,6 +181,9 @@ export function startItems() {
       if (res.failure) {
         listError.textContent = `Could not load the items: ${describeFailure(res.failure)}.`;
         listError.hidden = false;
+        listMeta.textContent = shown.length
+          ? `Showing the list as of the last successful refresh; retrying every ${REFRESH_MS / 1000} s.`
+          : `Not loaded; retrying every ${REFRESH_MS / 1000} s.`;
         return;
       }
       listError.hidden = true;
