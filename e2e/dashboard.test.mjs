@@ -1,14 +1,14 @@
-// Real-browser test of the dashboard at GET /, against a running stack.
+// Real-browser test of the dashboard at GET /, against the stack that `make up` started.
 //
-//   cd e2e && npm ci && node --test dashboard.test.mjs
+//   make e2e        (all e2e tests)     or     cd e2e && node --test dashboard.test.mjs
 //
 // Environment:
-//   TRIAD_URL            base URL of the stack (default http://localhost:9999)
-//   TRIAD_INSTANCES      instances expected behind the load balancer (default web1,web2,web3)
+//   TRIAD_URL            base URL of the stack (default: lib/stack.mjs, http://127.0.0.1:9999)
 //   TRIAD_STOP_INSTANCE  the instance stopped and restarted by the outage test (default web2)
-//   TRIAD_COMPOSE        the compose command the outage test runs from the repository root
-//                        (default: the Makefile's "docker compose -f compose/compose.yaml --project-name triad")
-//   TRIAD_SKIP_OUTAGE=1  skip the stop/start test (e.g. on a stack this test must not touch)
+//   TRIAD_COMPOSE        a compose command to run instead of lib/stack.mjs's
+//                        `docker compose -f compose/compose.yaml --project-name triad`
+//                        (e.g. for a stand-in of the stack)
+//   TRIAD_SKIP_OUTAGE=1  skip the stop/start test (on a stack this test must not touch)
 //   TRIAD_ARTIFACTS      where screenshots go (default <repo>/target)
 //   CHROMIUM             the browser binary (default /usr/bin/chromium)
 import { describe, test, before, after } from 'node:test';
@@ -16,29 +16,25 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
+import { BASE as STACK_BASE, INSTANCES, ROOT, compose as stackCompose } from './lib/stack.mjs';
 
-const BASE = (process.env.TRIAD_URL || 'http://localhost:9999').replace(/\/+$/, '');
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BASE = STACK_BASE.replace(/\/+$/, '');
 const ARTIFACTS = process.env.TRIAD_ARTIFACTS || path.join(ROOT, 'target');
-const INSTANCES = (process.env.TRIAD_INSTANCES || 'web1,web2,web3').split(',').map((s) => s.trim()).filter(Boolean);
 const VICTIM = process.env.TRIAD_STOP_INSTANCE || 'web2';
-const COMPOSE = (process.env.TRIAD_COMPOSE || 'docker compose -f compose/compose.yaml --project-name triad').split(/\s+/).filter(Boolean);
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const run = promisify(execFile);
 
-/** Runs the compose command with extra arguments from the repository root. */
+/** `compose stop web2` etc.: lib/stack.mjs's docker compose, or TRIAD_COMPOSE when set. */
 async function compose(...args) {
-  const [cmd, ...rest] = COMPOSE;
-  // Like the Makefile's COMPOSE_ADMIN: stop/start need no compose/.env, only where the secrets are.
-  const env = { ...process.env, TRIAD_SECRETS_DIR: process.env.TRIAD_SECRETS_DIR || './secrets' };
-  const { stdout, stderr } = await run(cmd, [...rest, ...args], { cwd: ROOT, env, timeout: 180_000 });
-  return `${stdout}${stderr}`.trim();
+  if (!process.env.TRIAD_COMPOSE) return stackCompose(...args);
+  const [cmd, ...rest] = process.env.TRIAD_COMPOSE.split(/\s+/).filter(Boolean);
+  const { stdout } = await run(cmd, [...rest, ...args], { cwd: ROOT, timeout: 180_000 });
+  return stdout;
 }
 
 /**
