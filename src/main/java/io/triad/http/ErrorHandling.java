@@ -33,7 +33,7 @@ public final class ErrorHandling {
     /** The last route: any path nobody else answered. */
     public static void notFound(ServerRequest req, ServerResponse res) {
         answer(req, res, ApiException.notFound("no resource at " + req.prologue().method().text() + " "
-                + Ids.shorten(req.path().rawPath())));
+                + Ids.shorten(req.prologue().uriPath().rawPath())));
     }
 
     private static void answer(ServerRequest req, ServerResponse res, ApiException e) {

@@ -17,7 +17,7 @@ public final class MethodNotAllowed {
         String allow = Arrays.stream(methods).map(Method::text).collect(Collectors.joining(", "));
         return (req, res) -> {
             throw new ApiException(Status.METHOD_NOT_ALLOWED_405,
-                    req.prologue().method().text() + " is not allowed on " + req.path().rawPath() + ": use " + allow,
+                    req.prologue().method().text() + " is not allowed on " + req.prologue().uriPath().rawPath() + ": use " + allow,
                     java.util.Map.of(HeaderNames.ALLOW.defaultCase(), allow));
         };
     }

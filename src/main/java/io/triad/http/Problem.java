@@ -26,7 +26,7 @@ public final class Problem {
                 .add("title", status.reasonPhrase())
                 .add("status", status.code())
                 .add("detail", detail)
-                .add("instance", req.path().rawPath())
+                .add("instance", req.prologue().uriPath().rawPath())
                 .build()
                 .toString();
         res.status(status);

@@ -60,15 +60,24 @@ public final class PublicRequestFilter implements Filter {
         } finally {
             long nanos = System.nanoTime() - start;
             int status = res.status().code();
-            String route = req.matchingPattern().orElse("unmatched");
+            String route = routeOf(req);
             String method = req.prologue().method().text();
             metrics.record(route, method, status, nanos);
             if (ACCESS.isLoggable(Level.INFO)) {
                 ACCESS.log(Level.INFO, "%s %s %d %.1fms instance=%s peer=%s".formatted(
-                        method, req.path().rawPath(), status, nanos / 1e6, instanceId,
+                        method, req.prologue().uriPath().rawPath(), status, nanos / 1e6, instanceId,
                         req.remotePeer().host()));
             }
             HelidonMdc.remove(MDC_REQUEST_ID);
         }
+    }
+
+    /** The matched pattern without a trailing slash, or "unmatched" for the 404 route. */
+    private static String routeOf(RoutingRequest req) {
+        String pattern = req.matchingPattern().orElse("");
+        if (pattern.isEmpty() || pattern.contains("*")) {
+            return pattern.isEmpty() ? "unmatched" : pattern;
+        }
+        return pattern.length() > 1 && pattern.endsWith("/") ? pattern.substring(0, pattern.length() - 1) : pattern;
     }
 }

@@ -1,0 +1,209 @@
+package io.triad.http;
+
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.WebServerConfig;
+import io.helidon.webserver.testing.junit5.ServerTest;
+import io.helidon.webserver.testing.junit5.SetUpServer;
+
+import io.triad.support.Api;
+import io.triad.support.RunningTriad;
+import jakarta.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.matchesPattern;
+import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.startsWith;
+
+/** The contract's sockets, headers and error rows, against the real routing on both sockets. */
+@ServerTest
+class ContractTest {
+    private final Api api;
+    private final Api admin;
+
+    ContractTest(WebServer server) {
+        this.api = RunningTriad.publicApi(server);
+        this.admin = RunningTriad.adminApi(server);
+    }
+
+    @SetUpServer
+    static void server(WebServerConfig.Builder server) {
+        RunningTriad.configure(server, "contract-1");
+    }
+
+    @AfterAll
+    static void close() {
+        RunningTriad.close();
+    }
+
+    @Test
+    void instanceAnswersWithIdentityHeaders() {
+        HttpResponse<String> response = api.get("/api/instance");
+        assertThat(response.statusCode(), is(200));
+        assertThat(response.headers().firstValue("X-Instance").orElseThrow(), is("contract-1"));
+        JsonObject body = Api.json(response);
+        assertThat(body.getString("instance"), is("contract-1"));
+        assertThat(body.getString("version"), is("1.0.0"));
+        assertThat(body.getString("startedAt"), matchesPattern("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z"));
+        assertThat(body.getJsonNumber("uptimeSeconds").longValue() >= 0, is(true));
+        assertThat(body.getJsonNumber("requestsServed").longValue() >= 1, is(true));
+    }
+
+    @Test
+    void saneRequestIdIsEchoedAndAnInsaneOneReplaced() {
+        assertThat(api.get("/api/instance", "X-Request-Id", "abc.DEF_123-x").headers()
+                .firstValue("X-Request-Id").orElseThrow(), is("abc.DEF_123-x"));
+        String replaced = api.get("/api/instance", "X-Request-Id", "bad id;<script>").headers()
+                .firstValue("X-Request-Id").orElseThrow();
+        assertThat(replaced, matchesPattern("[0-9a-f-]{36}"));
+        String tooLong = "a".repeat(129);
+        assertThat(api.get("/api/instance", "X-Request-Id", tooLong).headers()
+                .firstValue("X-Request-Id").orElseThrow(), not(tooLong));
+        assertThat(api.get("/api/instance").headers().firstValue("X-Request-Id").orElseThrow(),
+                matchesPattern("[0-9a-f-]{36}"));
+    }
+
+    @Test
+    void errorsCarryTheInstanceHeaderToo() {
+        HttpResponse<String> response = api.get("/api/items/0");
+        assertThat(response.headers().firstValue("X-Instance").orElseThrow(), is("contract-1"));
+        assertThat(response.headers().firstValue("X-Request-Id").isPresent(), is(true));
+    }
+
+    @Test
+    void healthAndMetricsLiveOnlyOnTheAdminSocket() {
+        for (String path : new String[] {"/health", "/health/live", "/health/ready", "/health/started"}) {
+            HttpResponse<String> health = admin.get(path);
+            assertThat(path, health.statusCode(), is(200));
+            assertThat(path, health.body(), containsString("\"status\":\"UP\""));
+            assertProblem(api.get(path), 404);
+        }
+        HttpResponse<String> metrics = admin.get("/metrics");
+        assertThat(metrics.statusCode(), is(200));
+        assertThat(api.get("/metrics").statusCode(), is(404));
+        assertThat(admin.get("/api/instance").statusCode(), is(404));
+        assertThat(admin.get("/api/items").statusCode(), is(404));
+    }
+
+    @Test
+    void livenessHoldsOnlyProcessChecks() {
+        String live = admin.get("/health/live").body();
+        assertThat(live, containsString("deadlock"));
+        assertThat(live, not(containsString("postgresql")));
+        String ready = admin.get("/health/ready").body();
+        assertThat(ready, containsString("postgresql"));
+        assertThat(admin.get("/health/started").body(), containsString("schema"));
+    }
+
+    @Test
+    void metricsShowRequestsByRouteMethodAndStatusWithPoolAndCache() {
+        api.get("/api/items/1");
+        api.get("/api/instance");
+        String metrics = admin.get("/metrics", "Accept", "text/plain").body();
+        assertThat(metrics, containsString("triad_http_requests_seconds_count{method=\"GET\",route=\"/api/instance\""));
+        assertThat(metrics, matchesPattern("(?s).*triad_http_requests_seconds_bucket\\{[^}]*route=\"/api/items/\\{id}\".*"));
+        assertThat(metrics, containsString("triad_db_pool_active"));
+        assertThat(metrics, containsString("triad_cache_hits_total"));
+        assertThat(metrics, containsString("triad_cache_misses_total"));
+        assertThat(metrics, containsString("triad_cache_bypasses_total"));
+    }
+
+    @Test
+    void unknownRouteIs404Problem() {
+        assertProblem(api.get("/api/nothing-here"), 404);
+        assertProblem(api.get("/no/such/page"), 404);
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+            "PATCH, /api/items, 'GET, POST'",
+            "DELETE, /api/items, 'GET, POST'",
+            "POST, /api/items/1, 'GET, PUT, DELETE'",
+            "PATCH, /api/items/1, 'GET, PUT, DELETE'",
+            "POST, /api/instance, GET",
+            "DELETE, /api/cluster, GET"})
+    void knownPathWithOtherMethodIs405WithAllow(String method, String path, String allow) {
+        HttpResponse<String> response = api.raw(method, path, "application/json", "{}".getBytes(StandardCharsets.UTF_8));
+        assertProblem(response, 405);
+        assertThat(response.headers().firstValue("Allow").orElseThrow(), is(allow));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "-1", "01", "+1", "abc", "1.0", "9223372036854775808", "99999999999999999999", "1e3"})
+    void badIdsAre400(String id) {
+        JsonObject problem = assertProblem(api.get("/api/items/" + id), 400);
+        assertThat(problem.getString("detail"), containsString("id"));
+        assertProblem(api.put("/api/items/" + id, "{\"name\":\"x\"}"), 400);
+        assertProblem(api.delete("/api/items/" + id), 400);
+    }
+
+    @Test
+    void largestIdIsValidAndUnknown() {
+        assertProblem(api.get("/api/items/9223372036854775807"), 404);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"limit=0", "limit=201", "limit=-1", "limit=abc", "limit=", "limit=1.5", "limit=050",
+            "after=-1", "after=01", "after=x", "after=9223372036854775808", "after=+3"})
+    void badPagingParametersAre400(String query) {
+        JsonObject problem = assertProblem(api.get("/api/items?" + query), 400);
+        assertThat(problem.getString("detail"), containsString(query.substring(0, query.indexOf('='))));
+    }
+
+    @Test
+    void nonJsonBodyIs415AndTheConnectionSurvives() {
+        assertProblem(api.raw("POST", "/api/items", "text/plain", "name=x".getBytes(StandardCharsets.UTF_8)), 415);
+        assertProblem(api.raw("POST", "/api/items", null, "{\"name\":\"x\"}".getBytes(StandardCharsets.UTF_8)), 415);
+        assertProblem(api.raw("PUT", "/api/items/1", "application/xml", "<a/>".getBytes(StandardCharsets.UTF_8)), 415);
+        assertProblem(api.raw("POST", "/api/items", "application/json; charset=latin1",
+                "{\"name\":\"x\"}".getBytes(StandardCharsets.UTF_8)), 415);
+        // A big refused body is drained, not left in the socket: the next request still works.
+        byte[] big = new byte[200_000];
+        Arrays.fill(big, (byte) 'x');
+        assertProblem(api.raw("POST", "/api/items", "text/plain", big), 415);
+        assertThat(api.get("/api/instance").statusCode(), is(200));
+    }
+
+    @Test
+    void bodyOver64KiBIs413() {
+        byte[] body = new byte[64 * 1024 + 1];
+        Arrays.fill(body, (byte) ' ');
+        body[0] = '{';
+        body[body.length - 1] = '}';
+        assertProblem(api.raw("POST", "/api/items", "application/json", body), 413);
+        assertProblem(api.raw("PUT", "/api/items/1", "application/json", body), 413);
+        assertThat(api.get("/api/instance").statusCode(), is(200));
+    }
+
+    @Test
+    void bodyOfExactly64KiBIsRead() {
+        String name = "{\"name\":\"limit\"}";
+        byte[] body = new byte[64 * 1024];
+        Arrays.fill(body, (byte) ' ');
+        System.arraycopy(name.getBytes(StandardCharsets.UTF_8), 0, body, 0, name.length());
+        assertThat(api.raw("POST", "/api/items", "application/json", body).statusCode(), is(201));
+    }
+
+    static JsonObject assertProblem(HttpResponse<String> response, int status) {
+        assertThat(response.body(), response.statusCode(), is(status));
+        assertThat(response.headers().firstValue("Content-Type").orElseThrow(), startsWith("application/problem+json"));
+        JsonObject problem = Api.json(response);
+        assertThat(problem.getString("type"), is("about:blank"));
+        assertThat(problem.getInt("status"), is(status));
+        assertThat(problem.getString("title").isBlank(), is(false));
+        assertThat(problem.getString("detail").isBlank(), is(false));
+        assertThat(problem.getString("instance"), startsWith("/"));
+        assertThat(response.body(), not(containsString("Exception")));
+        return problem;
+    }
+}

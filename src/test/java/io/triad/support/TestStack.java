@@ -1,0 +1,136 @@
+package io.triad.support;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+
+import io.helidon.config.Config;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.model.ExposedPort;
+import com.github.dockerjava.api.model.PortBinding;
+import com.github.dockerjava.api.model.Ports;
+import io.triad.config.Settings;
+import org.testcontainers.DockerClientFactory;
+import org.testcontainers.containers.GenericContainer;
+import org.testcontainers.containers.PostgreSQLContainer;
+import org.testcontainers.containers.wait.strategy.Wait;
+import org.testcontainers.utility.DockerImageName;
+import org.testcontainers.utility.MountableFile;
+
+/**
+ * One real PostgreSQL (schema loaded from db/init.sql the way Compose loads it) and one real
+ * Redis for the whole test run. Their host ports are fixed when created, so a fault test can
+ * stop and start a container and the service finds it again on the same address.
+ */
+public final class TestStack {
+    private static TestStack instance;
+
+    private final String dbPassword = UUID.randomUUID().toString();
+    private final int postgresPort = freePort();
+    private final int redisPort = freePort();
+    private final PostgreSQLContainer<?> postgres;
+    private final GenericContainer<?> redis;
+
+    @SuppressWarnings("resource")
+    private TestStack() {
+        DockerImageName pgImage = DockerImageName.parse(ProjectFiles.composeImage("postgres"))
+                .asCompatibleSubstituteFor("postgres");
+        postgres = new PostgreSQLContainer<>(pgImage)
+                .withDatabaseName("triad")
+                .withUsername("triad")
+                .withPassword(dbPassword)
+                .withCopyFileToContainer(MountableFile.forHostPath(ProjectFiles.INIT_SQL),
+                        "/docker-entrypoint-initdb.d/init.sql")
+                .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withPortBindings(
+                        new PortBinding(Ports.Binding.bindIpAndPort("127.0.0.1", postgresPort), ExposedPort.tcp(5432))))
+                .withStartupTimeout(Duration.ofMinutes(2));
+        redis = new GenericContainer<>(DockerImageName.parse(ProjectFiles.composeImage("redis")))
+                .withExposedPorts(6379)
+                .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withPortBindings(
+                        new PortBinding(Ports.Binding.bindIpAndPort("127.0.0.1", redisPort), ExposedPort.tcp(6379))))
+                .waitingFor(Wait.forLogMessage(".*Ready to accept connections.*", 1))
+                .withStartupTimeout(Duration.ofMinutes(1));
+        postgres.start();
+        redis.start();
+    }
+
+    public static synchronized TestStack get() {
+        if (instance == null) {
+            instance = new TestStack();
+        }
+        return instance;
+    }
+
+    /** The service's environment for this stack, as an operator would set it. */
+    public Map<String, String> env(String instanceId) {
+        Map<String, String> env = new HashMap<>();
+        env.put("INSTANCE_ID", instanceId);
+        env.put("DB_URL", "jdbc:postgresql://127.0.0.1:" + postgresPort + "/triad");
+        env.put("DB_USER", "triad");
+        env.put("DB_PASSWORD", dbPassword);
+        env.put("REDIS_URL", "redis://127.0.0.1:" + redisPort);
+        env.put("SERVER_PORT", "0");
+        env.put("ADMIN_PORT", "0");
+        env.put("CACHE_TTL", "PT5M");
+        env.put("SHUTDOWN_GRACE", "PT10S");
+        return env;
+    }
+
+    public Settings settings(String instanceId) {
+        return Settings.load(Config.create(), env(instanceId));
+    }
+
+    public Connection jdbc() throws SQLException {
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + postgresPort + "/triad", "triad", dbPassword);
+    }
+
+    public String redisCli(String... args) {
+        try {
+            String[] command = new String[args.length + 1];
+            command[0] = "redis-cli";
+            System.arraycopy(args, 0, command, 1, args.length);
+            return redis.execInContainer(command).getStdout().strip();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public void stopPostgres() {
+        docker().stopContainerCmd(postgres.getContainerId()).withTimeout(10).exec();
+    }
+
+    public void startPostgres() {
+        docker().startContainerCmd(postgres.getContainerId()).exec();
+    }
+
+    public void stopRedis() {
+        docker().stopContainerCmd(redis.getContainerId()).withTimeout(10).exec();
+    }
+
+    public void startRedis() {
+        docker().startContainerCmd(redis.getContainerId()).exec();
+    }
+
+    private static DockerClient docker() {
+        return DockerClientFactory.instance().client();
+    }
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
