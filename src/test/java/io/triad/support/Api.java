@@ -51,6 +51,15 @@ public final class Api {
                 : HttpRequest.BodyPublishers.ofByteArray(body)));
     }
 
+    /** GET path, expecting 200, as JSON. */
+    public JsonObject json(String path) {
+        HttpResponse<String> response = get(path);
+        if (response.statusCode() != 200) {
+            throw new AssertionError("GET " + path + " answered " + response.statusCode() + ": " + response.body());
+        }
+        return json(response);
+    }
+
     public static JsonObject json(HttpResponse<String> response) {
         return Json.createReader(new StringReader(response.body())).readObject();
     }
