@@ -34,12 +34,20 @@ public final class Main {
             }
         };
         // A signal handler instead of only a shutdown hook: the JVM would otherwise exit 143
-        // on SIGTERM, and orchestrators read a non-zero exit as a crash.
+        // on SIGTERM, and orchestrators read a non-zero exit as a crash. The stop runs on a
+        // non-daemon thread: signal handler threads are daemons, and the JVM would exit as soon
+        // as the server's threads ended (a thread inherits daemon status, hence daemon(false)), cutting the pool and Redis shutdown short.
         for (String name : new String[] {"TERM", "INT"}) {
-            Signal.handle(new Signal(name), signal -> {
-                stop.run();
-                System.exit(0);
-            });
+            Signal.handle(new Signal(name), signal -> Thread.ofPlatform().name("triad-stop").daemon(false).start(() -> {
+                int status = 0;
+                try {
+                    stop.run();
+                } catch (RuntimeException e) {
+                    System.getLogger(Main.class.getName()).log(System.Logger.Level.ERROR, "unclean stop", e);
+                    status = 1;
+                }
+                System.exit(status);
+            }));
         }
         Runtime.getRuntime().addShutdownHook(new Thread(stop, "triad-shutdown"));
     }

@@ -1,0 +1,78 @@
+package io.triad.config;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+import io.helidon.config.Config;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.not;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** The contract's configuration table: defaults, overrides, secrets from files, one-line errors. */
+class SettingsTest {
+
+    @Test
+    void defaultsComeFromApplicationYaml() {
+        Settings settings = Settings.load(Config.create(), Map.of());
+        assertThat(settings.dbUrl(), is("jdbc:postgresql://localhost:5432/triad"));
+        assertThat(settings.dbUser(), is("triad"));
+        assertThat(settings.dbPassword(), is(""));
+        assertThat(settings.dbPoolSize(), is(10));
+        assertThat(settings.redisUrl().toString(), is("redis://localhost:6379"));
+        assertThat(settings.cacheTtl(), is(Duration.ofMinutes(5)));
+        assertThat(settings.serverPort(), is(8080));
+        assertThat(settings.adminPort(), is(8081));
+        assertThat(settings.shutdownGrace(), is(Duration.ofSeconds(10)));
+        assertThat(settings.instanceId().isBlank(), is(false));
+    }
+
+    @Test
+    void environmentWins() {
+        Settings settings = Settings.load(Config.create(), Map.of("INSTANCE_ID", "web2", "DB_POOL_SIZE", "4",
+                "CACHE_TTL", "PT30S", "SERVER_PORT", "9090", "DB_PASSWORD", "s3cret"));
+        assertThat(settings.instanceId(), is("web2"));
+        assertThat(settings.dbPoolSize(), is(4));
+        assertThat(settings.cacheTtl(), is(Duration.ofSeconds(30)));
+        assertThat(settings.serverPort(), is(9090));
+        assertThat(settings.dbPassword(), is("s3cret"));
+    }
+
+    @Test
+    void secretsAreReadFromFiles(@TempDir Path dir) throws Exception {
+        Path db = Files.writeString(dir.resolve("db"), "from-file\n");
+        Path redis = Files.writeString(dir.resolve("redis"), "r3dis");
+        Settings settings = Settings.load(Config.create(), Map.of("DB_PASSWORD_FILE", db.toString(),
+                "DB_PASSWORD", "ignored", "REDIS_PASSWORD_FILE", redis.toString()));
+        assertThat(settings.dbPassword(), is("from-file"));
+        assertThat(settings.redisPassword().orElseThrow(), is("r3dis"));
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+            "DB_POOL_SIZE, zero, 'DB_POOL_SIZE=''zero'' is invalid: expected an integer from 1 to 500'",
+            "DB_POOL_SIZE, 0, 'DB_POOL_SIZE=''0'' is invalid'",
+            "CACHE_TTL, 5m, 'CACHE_TTL=''5m'' is invalid: expected a positive ISO-8601 duration'",
+            "SHUTDOWN_GRACE, PT0S, 'SHUTDOWN_GRACE=''PT0S'' is invalid'",
+            "SERVER_PORT, 70000, 'SERVER_PORT=''70000'' is invalid: expected a port number'",
+            "DB_URL, postgres://x/y, 'DB_URL=''postgres://x/y'' is invalid: expected a JDBC URL'",
+            "REDIS_URL, localhost:6379, 'REDIS_URL=''localhost:6379'' is invalid: expected a URL such as redis://host:6379'",
+            "DB_PASSWORD_FILE, /no/such/file, 'DB_PASSWORD_FILE=''/no/such/file'' cannot be read'"})
+    void badValuesFailWithOneLineNamingTheVariable(String name, String value, String message) {
+        Map<String, String> env = new HashMap<>();
+        env.put(name, value);
+        ConfigException e = assertThrows(ConfigException.class, () -> Settings.load(Config.create(), env));
+        assertThat(e.getMessage(), containsString(message));
+        assertThat(e.getMessage(), not(containsString("\n")));
+    }
+}
