@@ -92,15 +92,21 @@ describe('dashboard', { timeout: 300_000 }, () => {
   let browser;
   let context;
   let page;
-  let watcher;
-  let firstResponse;
+  const watchers = [];
+  let mainWatcher;
   let createdName;
+
+  /** A new browser context (an empty HTTP cache) with a watched page. */
+  async function freshPage(options = { viewport: { width: 1280, height: 900 } }) {
+    const ctx = await browser.newContext(options);
+    const pg = await ctx.newPage();
+    const w = await watch(ctx, pg);
+    watchers.push(w);
+    return { ctx, pg, w };
+  }
 
   before(async () => {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    page = await context.newPage();
-    watcher = await watch(context, page);
   });
 
   after(async () => {
@@ -117,41 +123,53 @@ describe('dashboard', { timeout: 300_000 }, () => {
     }
   }
 
-  test('GET / serves the page with its security headers; it loads with no console error and no CSP violation', () => step('load', async () => {
-    firstResponse = await page.goto(`${BASE}/`, { waitUntil: 'load' });
-    assert.equal(firstResponse.status(), 200);
-    const h = firstResponse.headers();
-    assert.match(h['content-type'] || '', /^text\/html/);
-    assert.match(h['content-security-policy'] || '', /script-src 'self'/, 'the page is served under the CSP');
-    assert.match(h['content-security-policy'] || '', /style-src 'self'/);
-    assert.equal(h['x-content-type-options'], 'nosniff');
+  test('GET / serves the page with its security headers; it loads with no console error and no CSP violation', async () => {
+    const { ctx, pg, w } = await freshPage();
+    context = ctx;
+    page = pg;
+    mainWatcher = w;
+    await step('load', async () => {
+      const res = await page.goto(`${BASE}/`, { waitUntil: 'load' });
+      assert.equal(res.status(), 200);
+      const h = res.headers();
+      assert.match(h['content-type'] || '', /^text\/html/);
+      assert.match(h['content-security-policy'] || '', /script-src 'self'/, 'the page is served under the CSP');
+      assert.match(h['content-security-policy'] || '', /style-src 'self'/);
+      assert.equal(h['x-content-type-options'], 'nosniff');
 
-    assert.equal(await page.locator('h1').innerText(), 'triad');
-    // The modules ran: every panel received its first data.
-    await page.waitForSelector('#strip > li', { timeout: 5000 });
-    await page.waitForSelector('#cluster-body tr[data-instance]', { timeout: 5000 });
-    await page.waitForFunction(() => document.querySelector('#item-list > li') || /No items yet/.test(document.getElementById('list-meta').textContent), null, { timeout: 5000 });
-    assertClean(watcher, { allowApiErrors: false });
-  }));
+      assert.equal(await page.locator('h1').innerText(), 'triad');
+      // The modules ran: every panel received its first data.
+      await page.waitForSelector('#strip > li', { timeout: 5000 });
+      await page.waitForSelector('#cluster-body tr[data-instance]', { timeout: 5000 });
+      await page.waitForFunction(() => document.querySelector('#item-list > li') || /No items yet/.test(document.getElementById('list-meta').textContent), null, { timeout: 5000 });
+      assertClean(w, { allowApiErrors: false });
+    });
+  });
 
-  test('within 5 s the strip shows every instance, each cell with colour and text', () => step('strip', async () => {
-    await page.reload({ waitUntil: 'domcontentloaded' });
-    await page.waitForFunction(stripHasAll, INSTANCES, { timeout: 5000 });
+  test('within 5 s of opening the page the strip shows every instance, each cell with colour and text', async () => {
+    // A new context, so the time counts from a first visit (nothing cached).
+    await context?.close();
+    ({ ctx: context, pg: page, w: mainWatcher } = await freshPage());
+    await step('strip', async () => {
+      const t0 = Date.now();
+      await page.goto(`${BASE}/`, { waitUntil: 'commit' });
+      await page.waitForFunction(stripHasAll, INSTANCES, { timeout: Math.max(1, 5000 - (Date.now() - t0)) });
 
-    const cells = await page.$$eval('#strip > li', (lis) => lis.map((li) => ({
-      instance: li.dataset.instance, text: li.textContent.trim(), bg: getComputedStyle(li).backgroundColor,
-    })));
-    assert.ok(cells.length > 0 && cells.length <= 60);
-    for (const c of cells) assert.ok(c.text.length > 0, 'every cell carries text, not colour alone');
-    const colours = new Map();
-    for (const c of cells.filter((x) => x.instance)) colours.set(c.instance, c.bg);
-    assert.equal(new Set(INSTANCES.map((n) => colours.get(n))).size, INSTANCES.length, 'each instance has its own colour');
+      const cells = await page.$$eval('#strip > li', (lis) => lis.map((li) => ({
+        instance: li.dataset.instance, text: li.textContent.trim(), bg: getComputedStyle(li).backgroundColor,
+      })));
+      assert.ok(cells.length > 0 && cells.length <= 60);
+      for (const c of cells) assert.ok(c.text.length > 0, 'every cell carries text, not colour alone');
+      const colours = new Map();
+      for (const c of cells.filter((x) => x.instance)) colours.set(c.instance, c.bg);
+      assert.equal(new Set(INSTANCES.map((n) => colours.get(n))).size, INSTANCES.length, 'each instance has its own colour');
 
-    for (const n of INSTANCES) {
-      const count = await page.locator(`#legend li[data-instance="${n}"] .legend__count`).innerText();
-      assert.match(count, /^[1-9]\d* of last \d+$/, `a live count for ${n}`);
-    }
-  }));
+      for (const n of INSTANCES) {
+        const count = await page.locator(`#legend li[data-instance="${n}"] .legend__count`).innerText();
+        assert.match(count, /^[1-9]\d* of last \d+$/, `a live count for ${n}`);
+      }
+    });
+  });
 
   test('the cluster table lists every instance as LIVE with version, start, last seen and requests served', () => step('cluster', async () => {
     for (const n of INSTANCES) await page.waitForSelector(rowSelector(n, 'live'), { timeout: 10_000 });
@@ -245,10 +263,8 @@ describe('dashboard', { timeout: 300_000 }, () => {
   test('screenshots at 1280 px and 375 px; no horizontal scrolling on a phone', () => step('screens', async () => {
     const desktop = await shoot(page, 'dashboard.png');
 
-    const mobileContext = await browser.newContext({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+    const { ctx: mobileContext, pg: mobile, w: mw } = await freshPage({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
     try {
-      const mobile = await mobileContext.newPage();
-      const mw = await watch(mobileContext, mobile);
       await mobile.goto(`${BASE}/`, { waitUntil: 'load' });
       await mobile.waitForFunction(stripHasAll, INSTANCES, { timeout: 5000 });
       for (const n of INSTANCES) await mobile.waitForSelector(rowSelector(n, 'live'), { timeout: 10_000 });
@@ -293,8 +309,15 @@ describe('dashboard', { timeout: 300_000 }, () => {
       await page.waitForFunction(stripHasAll, INSTANCES, { timeout: 30_000 });
     }));
 
-  test('no uncaught exception, console error or CSP violation during the whole run', () => {
+  test('no uncaught exception, console error or CSP violation during the run', () => {
     // API answers with error statuses (the provoked 400, a 502 during the outage) are expected here.
-    assertClean(watcher, { allowApiErrors: true });
+    for (const w of watchers) assertClean(w, { allowApiErrors: true });
   });
+  test('reloading revalidates the page and its assets without an error', () => step('reload', async () => {
+    const res = await page.reload({ waitUntil: 'load' });
+    assert.ok(res && res.status() < 400, `the reload answered ${res?.status()} (the browser sends If-None-Match for the cached page)`);
+    await page.waitForFunction(stripHasAll, INSTANCES, { timeout: 10_000 });
+    assertClean(mainWatcher, { allowApiErrors: true });
+  }));
+
 });
