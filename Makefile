@@ -12,8 +12,9 @@ help: ## List every target
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z0-9_-]+:.*## /{printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: test
-test: ## Unit, routing and integration tests (real PostgreSQL and Redis via Testcontainers)
+test: _need-jdk _need-docker ## All tests: service (real PostgreSQL and Redis via Testcontainers), k8s/ validation, workflow lint
 	$(MVN) verify
+	@$(MAKE) --no-print-directory k8s-test lint
 
 .PHONY: build
 build: ## Compile and package the service jar (no tests)
