@@ -263,7 +263,7 @@ describe('dashboard', { timeout: 300_000 }, () => {
   test('screenshots at 1280 px and 375 px; no horizontal scrolling on a phone', () => step('screens', async () => {
     const desktop = await shoot(page, 'dashboard.png');
 
-    const { ctx: mobileContext, pg: mobile, w: mw } = await freshPage({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+    const { ctx: mobileContext, pg: mobile, w: mw } = await freshPage({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
     try {
       await mobile.goto(`${BASE}/`, { waitUntil: 'load' });
       await mobile.waitForFunction(stripHasAll, INSTANCES, { timeout: 5000 });

@@ -215,7 +215,7 @@ export function startItems() {
         el('span', 'item__qty', `qty ${fmtNum(item.quantity)}`),
         timeEl(created, fmtClock(created), 'item__time'),
       );
-      btn.addEventListener('click', () => openItem(item.id));
+      btn.addEventListener('click', () => openItem(item.id, { moveFocus: true }));
       li.append(btn);
       return li;
     }));
@@ -226,7 +226,8 @@ export function startItems() {
 
   // ---- detail -------------------------------------------------------------------------
 
-  async function openItem(id) {
+  /** Opens an item; moveFocus (a choice from the list or the id form) takes the reader to it. */
+  async function openItem(id, { moveFocus = false } = {}) {
     selectedId = typeof id === 'number' ? id : null;
     detailError.hidden = true;
     detailBody.setAttribute('aria-busy', 'true');
@@ -242,6 +243,7 @@ export function startItems() {
     signature = '';
     renderList(true);
     renderDetail(item, r);
+    if (moveFocus) detailTitle.focus();
   }
 
   function renderDetail(item, r) {
@@ -298,7 +300,7 @@ export function startItems() {
       openId.focus();
       return;
     }
-    openItem(/^[1-9]\d{0,15}$/.test(id) ? Number(id) : id);
+    openItem(/^[1-9]\d{0,15}$/.test(id) ? Number(id) : id, { moveFocus: true });
   });
 
   refreshList();
