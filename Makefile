@@ -41,6 +41,7 @@ _need-node:
 
 # First run: random passwords into compose/.env (mode 600, git-ignored); later runs reuse it.
 $(TRIAD_ENV):
+	@! docker volume inspect triad_pgdata >/dev/null 2>&1 || { echo "$@ is missing, but the volume triad_pgdata exists: its passwords were in the old $@. Restore that file, or run 'make clean' to delete the data and start over."; exit 1; }
 	@umask 077; { sed -e "s/^TRIAD_DB_PASSWORD=.*/TRIAD_DB_PASSWORD=$$(openssl rand -hex 24 2>/dev/null || od -An -N24 -tx1 /dev/urandom | tr -d ' \n')/" \
 	                  -e "s/^TRIAD_REDIS_PASSWORD=.*/TRIAD_REDIS_PASSWORD=$$(openssl rand -hex 24 2>/dev/null || od -An -N24 -tx1 /dev/urandom | tr -d ' \n')/" \
 	                  compose/.env.example > $@.tmp && chmod 600 $@.tmp && mv $@.tmp $@; } \
