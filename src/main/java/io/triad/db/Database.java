@@ -87,7 +87,11 @@ public final class Database implements AutoCloseable {
             try {
                 return dataSource.getConnection();
             } catch (SQLException e) {
-                throw new DatabaseUnavailableException(e);
+                // Every connection in use means PostgreSQL answers but this instance is saturated:
+                // still a 503, but one that says so instead of blaming the database.
+                HikariPoolMXBean pool = dataSource.getHikariPoolMXBean();
+                boolean saturated = pool != null && pool.getActiveConnections() >= dataSource.getMaximumPoolSize();
+                throw new DatabaseUnavailableException(e, saturated);
             }
         }
 

@@ -43,6 +43,14 @@ public final class ErrorHandling {
 
     private static void unexpected(ServerRequest req, ServerResponse res, Throwable e) {
         drain(req);
+        DatabaseUnavailableException pool = causeOf(e, DatabaseUnavailableException.class);
+        if (pool != null && pool.saturated()) {
+            LOG.log(System.Logger.Level.WARNING, "shedding load: " + pool.getMessage());
+            res.header(HeaderNames.RETRY_AFTER, "1");
+            Problem.send(req, res, Status.SERVICE_UNAVAILABLE_503,
+                    "this instance is at capacity (every database connection is busy); retry in a second");
+            return;
+        }
         if (isDatabaseOutage(e)) {
             LOG.log(System.Logger.Level.WARNING, "database unavailable: " + rootMessage(e));
             res.header(HeaderNames.RETRY_AFTER, RETRY_AFTER_SECONDS);
@@ -73,6 +81,15 @@ public final class ErrorHandling {
             }
         }
         return false;
+    }
+
+    private static <T extends Throwable> T causeOf(Throwable e, Class<T> type) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return type.cast(t);
+            }
+        }
+        return null;
     }
 
     private static String rootMessage(Throwable e) {

@@ -1,0 +1,99 @@
+package io.triad.logging;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.logging.ErrorManager;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+
+import io.helidon.logging.jul.HelidonFormatter;
+
+/**
+ * Console logging that never blocks a request's virtual thread inside a monitor.
+ * JUL's console handlers write to stdout inside synchronized methods; on JDK 21 a virtual
+ * thread that blocks there (a full pipe to the container runtime) pins its carrier, and with
+ * one access line per request that happened under load (seen with -Djdk.tracePinnedThreads).
+ * Here the caller only formats (so the request id from the MDC is still its own) and queues;
+ * one platform thread writes. A full queue makes callers wait (no line is dropped), on a lock
+ * that parks a virtual thread instead of pinning it.
+ */
+public final class AsyncConsoleHandler extends Handler {
+    private static final int CAPACITY = 16_384;
+    private static final String STOP = new String("stop");
+
+    private final BlockingQueue<String> lines = new ArrayBlockingQueue<>(CAPACITY);
+    private final Writer out = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), 1 << 16);
+    private final Thread writer;
+
+    public AsyncConsoleHandler() {
+        setFormatter(new HelidonFormatter());
+        writer = Thread.ofPlatform().name("log-writer").daemon(true).start(this::writeLoop);
+    }
+
+    @Override
+    public void publish(LogRecord record) {
+        if (!isLoggable(record)) {
+            return;
+        }
+        String line;
+        try {
+            line = getFormatter().format(record);
+        } catch (RuntimeException e) {
+            reportError(null, e, ErrorManager.FORMAT_FAILURE);
+            return;
+        }
+        try {
+            lines.put(line);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void writeLoop() {
+        List<String> batch = new ArrayList<>(256);
+        try {
+            while (true) {
+                batch.add(lines.take());
+                lines.drainTo(batch, 255);
+                for (String line : batch) {
+                    if (line == STOP) {
+                        out.flush();
+                        return;
+                    }
+                    out.write(line);
+                }
+                batch.clear();
+                if (lines.isEmpty()) {
+                    out.flush();
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (IOException e) {
+            reportError(null, e, ErrorManager.WRITE_FAILURE);
+        }
+    }
+
+    @Override
+    public void flush() {
+        // The writer flushes whenever the queue runs empty.
+    }
+
+    /** Called by JUL at JVM exit: write what is queued, then stop. */
+    @Override
+    public void close() {
+        try {
+            lines.put(STOP);
+            writer.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
