@@ -22,6 +22,7 @@ public final class PublicRequestFilter implements Filter {
     public static final HeaderName X_INSTANCE = HeaderNames.create("X-Instance");
     public static final HeaderName X_REQUEST_ID = HeaderNames.create("X-Request-Id");
     public static final String MDC_REQUEST_ID = "requestId";
+    private static final HeaderName X_FORWARDED_FOR = HeaderNames.X_FORWARDED_FOR;
     private static final Pattern SANE_REQUEST_ID = Pattern.compile("[A-Za-z0-9._-]{1,128}");
     private static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; "
             + "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
@@ -64,12 +65,38 @@ public final class PublicRequestFilter implements Filter {
             String method = req.prologue().method().text();
             metrics.record(route, method, status, nanos);
             if (ACCESS.isLoggable(Level.INFO)) {
-                ACCESS.log(Level.INFO, "%s %s %d %.1fms instance=%s peer=%s".formatted(
+                ACCESS.log(Level.INFO, "%s %s %d %.1fms instance=%s client=%s".formatted(
                         method, req.prologue().uriPath().rawPath(), status, nanos / 1e6, instanceId,
-                        req.remotePeer().host()));
+                        client(req)));
             }
             HelidonMdc.remove(MDC_REQUEST_ID);
         }
+    }
+
+    /**
+     * The client's address. X-Forwarded-For is believed only when the peer is a proxy on a
+     * private or loopback network (Nginx on the Compose edge network, the ingress controller
+     * in the cluster); anyone else could write any address there. The last entry is the one
+     * that proxy saw itself.
+     */
+    static String client(RoutingRequest req) {
+        String peer = req.remotePeer().host();
+        if (!isPrivate(req.remotePeer().address())) {
+            return peer;
+        }
+        return req.headers().first(X_FORWARDED_FOR)
+                .map(list -> list.substring(list.lastIndexOf(',') + 1).strip())
+                .filter(last -> !last.isEmpty() && last.length() <= 45)
+                .orElse(peer);
+    }
+
+    private static boolean isPrivate(java.net.SocketAddress address) {
+        if (address instanceof java.net.InetSocketAddress inet && inet.getAddress() != null) {
+            java.net.InetAddress ip = inet.getAddress();
+            return ip.isLoopbackAddress() || ip.isSiteLocalAddress() || ip.isLinkLocalAddress()
+                    || (ip.getAddress().length == 16 && (ip.getAddress()[0] & 0xfe) == 0xfc);
+        }
+        return false;
     }
 
     /** The matched pattern without a trailing slash, or "unmatched" for the 404 route. */

@@ -74,6 +74,39 @@ class ContractTest {
     }
 
     @Test
+    void accessLogLineNamesMethodPathStatusRequestIdInstanceAndForwardedClient() {
+        java.util.List<String> records = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord record) {
+                // The MDC is read on the request's thread, as the console formatter reads it.
+                records.add(record.getMessage() + " rid="
+                        + io.helidon.logging.common.HelidonMdc.get("requestId").orElse("-"));
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        java.util.logging.Logger access = java.util.logging.Logger.getLogger("io.triad.access");
+        access.addHandler(capture);
+        try {
+            // The test client is on loopback, a trusted proxy address: its X-Forwarded-For is believed.
+            api.get("/api/items/0", "X-Request-Id", "log-check-1", "X-Forwarded-For", "203.0.113.9, 198.51.100.7");
+        } finally {
+            access.removeHandler(capture);
+        }
+        String line = records.stream().filter(m -> m.contains("/api/items/0")).findFirst().orElseThrow();
+        assertThat(line, matchesPattern(
+                "GET /api/items/0 400 [0-9.]+ms instance=contract-1 client=198\\.51\\.100\\.7 rid=log-check-1"));
+        assertThat(io.helidon.logging.common.HelidonMdc.get("requestId").isPresent(), is(false));
+    }
+
+    @Test
     void errorsCarryTheInstanceHeaderToo() {
         HttpResponse<String> response = api.get("/api/items/0");
         assertThat(response.headers().firstValue("X-Instance").orElseThrow(), is("contract-1"));
