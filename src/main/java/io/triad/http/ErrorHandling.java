@@ -6,6 +6,7 @@ import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
 
 import io.helidon.http.HeaderNames;
+import io.helidon.http.HttpException;
 import io.helidon.http.RequestException;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.HttpRouting;
@@ -56,6 +57,15 @@ public final class ErrorHandling {
             res.header(HeaderNames.RETRY_AFTER, RETRY_AFTER_SECONDS);
             Problem.send(req, res, Status.SERVICE_UNAVAILABLE_503,
                     "the database is unavailable; retry in a few seconds");
+            return;
+        }
+        // Helidon's static content answers a matching If-None-Match by throwing "not modified".
+        if (e instanceof HttpException he && he.status().code() < 500) {
+            if (he.status().code() == Status.NOT_MODIFIED_304.code()) {
+                res.status(Status.NOT_MODIFIED_304).send();
+            } else {
+                Problem.send(req, res, he.status(), he.getMessage());
+            }
             return;
         }
         if (e instanceof RequestException re && re.status().code() < 500) {

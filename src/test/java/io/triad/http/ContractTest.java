@@ -152,6 +152,20 @@ class ContractTest {
     }
 
     @Test
+    void dashboardIsServedWithCacheHeadersAndRevalidates() {
+        HttpResponse<String> page = api.get("/");
+        assertThat(page.statusCode(), is(200));
+        assertThat(page.headers().firstValue("Content-Type").orElseThrow(), startsWith("text/html"));
+        assertThat(page.headers().firstValue("Cache-Control").orElseThrow(), is("no-cache"));
+        assertThat(page.headers().firstValue("Content-Security-Policy").orElseThrow(), containsString("default-src 'none'"));
+        String etag = page.headers().firstValue("ETag").orElseThrow();
+        HttpResponse<String> again = api.get("/", "If-None-Match", etag);
+        assertThat(again.statusCode(), is(304));
+        assertThat(again.body(), is(""));
+        assertThat(api.get("/", "If-None-Match", "\"other\"").statusCode(), is(200));
+    }
+
+    @Test
     void unknownRouteIs404Problem() {
         assertProblem(api.get("/api/nothing-here"), 404);
         assertProblem(api.get("/no/such/page"), 404);
