@@ -1,26 +1,97 @@
 package io.triad.dashboard;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+
 import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
-import io.helidon.webserver.staticcontent.StaticContentService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
 
-/** The dashboard's static files from the classpath folder web/, with cache headers per kind. */
+/**
+ * The dashboard's static files from the classpath folder web/. The ETag is a hash of the
+ * content: Jib gives every file the same timestamp, so a time-based validator would answer
+ * 304 for a changed file after an upgrade.
+ */
 public final class DashboardService implements HttpService {
-    private final StaticContentService files = StaticContentService.builder("web")
-            .welcomeFileName("index.html")
-            .build();
+    private static final String ROOT = "web/";
+    /** Letters, digits, dot, dash, underscore and slashes, no "..": nothing outside web/ is reachable. */
+    private static final Pattern SAFE_PATH = Pattern.compile("(/[A-Za-z0-9_-][A-Za-z0-9._-]*)+");
+    private static final Map<String, String> TYPES = Map.of(
+            "html", "text/html; charset=UTF-8",
+            "css", "text/css; charset=UTF-8",
+            "js", "text/javascript; charset=UTF-8",
+            "svg", "image/svg+xml",
+            "png", "image/png",
+            "ico", "image/x-icon",
+            "json", "application/json",
+            "txt", "text/plain; charset=UTF-8");
+
+    private final Map<String, Optional<Asset>> assets = new ConcurrentHashMap<>();
 
     @Override
     public void routing(HttpRules rules) {
-        rules.get("/*", (req, res) -> {
-            String path = req.path().path();
-            // The page itself is revalidated on every load so a new version shows at once;
-            // its scripts and styles may be reused for a few minutes.
-            boolean page = path.equals("/") || path.endsWith(".html");
-            res.header(HeaderNames.CACHE_CONTROL, page ? "no-cache" : "public, max-age=300");
+        rules.get("/*", this::serve);
+    }
+
+    private void serve(ServerRequest req, ServerResponse res) {
+        String path = req.path().path();
+        if (path.equals("/")) {
+            path = "/index.html";
+        }
+        Optional<Asset> asset = SAFE_PATH.matcher(path).matches() ? assets.computeIfAbsent(path, DashboardService::load)
+                : Optional.empty();
+        if (asset.isEmpty()) {
             res.next();
-        });
-        rules.register("/", files);
+            return;
+        }
+        Asset a = asset.get();
+        // The page is revalidated on every load so a new version shows at once; its scripts and
+        // styles may be reused for a few minutes.
+        res.header(HeaderNames.CACHE_CONTROL, a.type().startsWith("text/html") ? "no-cache" : "public, max-age=300");
+        res.header(HeaderNames.ETAG, a.etag());
+        boolean fresh = req.headers().first(HeaderNames.IF_NONE_MATCH)
+                .map(tags -> tags.contains(a.etag()) || tags.strip().equals("*"))
+                .orElse(false);
+        if (fresh) {
+            res.status(Status.NOT_MODIFIED_304).send();
+            return;
+        }
+        res.header(HeaderNames.CONTENT_TYPE, a.type());
+        res.send(a.content());
+    }
+
+    private static Optional<Asset> load(String path) {
+        String extension = path.substring(path.lastIndexOf('.') + 1).toLowerCase(Locale.ROOT);
+        String type = TYPES.get(extension);
+        if (type == null) {
+            return Optional.empty();
+        }
+        try (InputStream in = DashboardService.class.getClassLoader().getResourceAsStream(ROOT + path.substring(1))) {
+            if (in == null) {
+                return Optional.empty();
+            }
+            byte[] content = in.readAllBytes();
+            byte[] hash = MessageDigest.getInstance("SHA-256").digest(content);
+            return Optional.of(new Asset(content, type, "\"" + HexFormat.of().formatHex(hash, 0, 12) + "\""));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private record Asset(byte[] content, String type, String etag) {
     }
 }

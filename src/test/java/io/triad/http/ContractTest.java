@@ -159,6 +159,14 @@ class ContractTest {
         assertThat(page.headers().firstValue("Cache-Control").orElseThrow(), is("no-cache"));
         assertThat(page.headers().firstValue("Content-Security-Policy").orElseThrow(), containsString("default-src 'none'"));
         String etag = page.headers().firstValue("ETag").orElseThrow();
+        assertThat("a content hash, not a timestamp", etag, matchesPattern("\"[0-9a-f]{24}\""));
+        assertThat(api.get("/app.css").headers().firstValue("ETag").orElseThrow(), not(etag));
+        assertThat(api.get("/app.css").headers().firstValue("Cache-Control").orElseThrow(), is("public, max-age=300"));
+        assertThat(api.get("/js/main.js").headers().firstValue("Content-Type").orElseThrow(),
+                startsWith("text/javascript"));
+        assertProblem(api.get("/../pom.xml"), 404);
+        assertProblem(api.get("/js/../../application.yaml"), 404);
+        assertProblem(api.get("/logging.properties"), 404);
         HttpResponse<String> again = api.get("/", "If-None-Match", etag);
         assertThat(again.statusCode(), is(304));
         assertThat(again.body(), is(""));
