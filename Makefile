@@ -63,7 +63,8 @@ secrets: $(TRIAD_ENV) ## Render the passwords of compose/.env into the secret fi
 
 .PHONY: image
 image: _need-docker _need-jdk ## Build the image triad:<version> and triad:latest into the local Docker engine (Jib)
-	$(MVN) -DskipTests compile jib:dockerBuild $(if $(JIB_FROM),-Djib.from.image=$(JIB_FROM))
+	$(MVN) -DskipTests compile jib:dockerBuild $(if $(JIB_FROM),-Djib.from.image=$(JIB_FROM)) \
+	  -Dgit.revision=$$(git rev-parse HEAD 2>/dev/null || echo unknown)
 
 .PHONY: up
 up: _need-docker $(if $(SKIP_IMAGE),,image) secrets ## Build the image, start the stack (3 instances, Nginx, PostgreSQL, Redis), wait until healthy; SKIP_IMAGE=1 reuses the image
