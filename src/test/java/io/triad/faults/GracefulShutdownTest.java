@@ -2,9 +2,7 @@ package io.triad.faults;
 
 import java.io.File;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.ConnectException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -44,8 +42,8 @@ class GracefulShutdownTest {
 
     @Test
     void sigtermDuringLoadLosesNoAcceptedRequest() throws Exception {
-        int port = freePort();
-        int adminPort = freePort();
+        int port = TestStack.freePort();
+        int adminPort = TestStack.freePort();
         Map<String, String> env = TestStack.get().env("drain-1");
         env.put("SERVER_PORT", Integer.toString(port));
         env.put("ADMIN_PORT", Integer.toString(adminPort));
@@ -134,13 +132,5 @@ class GracefulShutdownTest {
 
     private static String javaBinary() {
         return System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

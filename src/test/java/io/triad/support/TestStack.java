@@ -126,7 +126,7 @@ public final class TestStack {
         return DockerClientFactory.instance().client();
     }
 
-    private static int freePort() {
+    public static int freePort() {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
         } catch (IOException e) {
