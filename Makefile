@@ -115,3 +115,9 @@ k8s-configmap: $(K8S_TEST)/node_modules ## Regenerate k8s/11-triad-initdb.yaml f
 .PHONY: k8s-test
 k8s-test: $(K8S_TEST)/node_modules ## Validate k8s/ offline: API schema, consistency with API.md/pom/nginx/db, Pod Security
 	cd $(K8S_TEST) && node --test --test-reporter=spec
+
+# ---- Benchmark (bench/; never part of `make test`) ----------------------------------------
+.PHONY: bench
+bench: _need-docker ## Throughput, latency, failover under load and footprint of the running stack (make up first; stops/kills instances; ~8 min) -> bench/results/
+	@command -v wrk >/dev/null 2>&1 || { echo "wrk is missing: apt-get install wrk"; exit 1; }
+	python3 bench/bench.py
