@@ -469,6 +469,24 @@ def startup(services):
     return out
 
 
+def cleanup():
+    """Deletes what the bench created (items named bench-*, their keys) and the item cache.
+
+    A bench run creates ~100,000 items; left behind they would bury everyone else's data (the
+    dashboard walks pages from the oldest item). Deleting the cache keys is always safe: a
+    missing key is a miss that reads PostgreSQL."""
+    sql = ["DELETE FROM idempotency_keys WHERE key LIKE 'bench-%'", "DELETE FROM items WHERE name LIKE 'bench-%'",
+           "VACUUM ANALYZE items", "VACUUM ANALYZE idempotency_keys"]
+    args = ["docker", "exec", container("postgres"), "psql", "-U", "triad", "-d", "triad"]
+    for statement in sql:    # one -c each: VACUUM cannot run inside the transaction of a multi-statement -c
+        args += ["-c", statement]
+    out = " ".join(sh(args).split())
+    sh(["docker", "exec", container("redis"), "sh", "-c",
+        'export REDISCLI_AUTH="$(cat /run/secrets/redis_password)"; '
+        'redis-cli --scan --pattern "triad:item:*" | xargs -r -n 500 redis-cli unlink >/dev/null'])
+    log(f"cleanup: deleted the bench's items and keys, unlinked the item cache {out.strip()}")
+
+
 def cold_up():
     log("cold start: make down, then SKIP_IMAGE=1 make up (images present) until all healthy")
     t = time.monotonic()
@@ -698,6 +716,7 @@ def ab(name, conns, rounds):
                     results[which].append(r)
     finally:
         compose("up", "-d", "--wait", timeout=600)
+        cleanup()
     rows = []
     for n in spec["runs"]:
         for c in conns:
@@ -742,6 +761,9 @@ def main():
         svg_chart(data, RESULTS / f"{stem}-latency.svg")
         (RESULTS / f"{stem}.md").write_text(report(data, stem))
         return
+    if len(sys.argv) > 1 and sys.argv[1] == "cleanup":
+        cleanup()
+        return
     if len(sys.argv) > 1 and sys.argv[1] == "ab":
         if len(sys.argv) < 3 or sys.argv[2] not in VARIANTS:
             sys.exit(f"usage: bench.py ab VARIANT [CONNS]; variants: {', '.join(VARIANTS)}")
@@ -782,6 +804,7 @@ def main():
         data["failover"] = failover(load)
     if os.environ.get("BENCH_STARTUP", "1") == "1":
         data["startup"] = startup(services)
+    cleanup()
     if os.environ.get("BENCH_COLD", "1") == "1":
         data["cold"] = cold_up()
     data["elapsed_s"] = round(time.monotonic() - started)
