@@ -10,10 +10,10 @@ import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
+import io.triad.http.JsonFactories;
 import io.triad.http.JsonResponse;
 import io.triad.http.MethodNotAllowed;
 import io.triad.items.Item;
-import jakarta.json.Json;
 import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonObjectBuilder;
 
@@ -35,7 +35,7 @@ public final class ClusterService implements HttpService {
 
     private void instance(ServerRequest req, ServerResponse res) {
         InstanceInfo self = cluster.self();
-        String body = Json.createObjectBuilder()
+        String body = JsonFactories.BUILDERS.createObjectBuilder()
                 .add("instance", self.instance())
                 .add("hostname", self.hostname())
                 .add("version", self.version())
@@ -48,14 +48,14 @@ public final class ClusterService implements HttpService {
 
     private void cluster(ServerRequest req, ServerResponse res) {
         Cluster.View view = cluster.view();
-        JsonArrayBuilder instances = Json.createArrayBuilder();
-        view.instances().forEach(m -> instances.add(Json.createObjectBuilder()
+        JsonArrayBuilder instances = JsonFactories.BUILDERS.createArrayBuilder();
+        view.instances().forEach(m -> instances.add(JsonFactories.BUILDERS.createObjectBuilder()
                 .add("instance", m.instance())
                 .add("version", m.version())
                 .add("startedAt", m.startedAt())
                 .add("lastSeen", m.lastSeen())
                 .add("requestsServed", m.requestsServed())));
-        JsonObjectBuilder body = Json.createObjectBuilder().add("instances", instances);
+        JsonObjectBuilder body = JsonFactories.BUILDERS.createObjectBuilder().add("instances", instances);
         if (view.totalRequests() == null) {
             body.addNull("totalRequests");
         } else {

@@ -6,7 +6,6 @@ import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
-import jakarta.json.Json;
 
 /** RFC 9457 problem details, the one shape of every error this service answers. */
 public final class Problem {
@@ -21,7 +20,7 @@ public final class Problem {
     }
 
     public static void send(ServerRequest req, ServerResponse res, Status status, String detail) {
-        String body = Json.createObjectBuilder()
+        String body = JsonFactories.BUILDERS.createObjectBuilder()
                 .add("type", "about:blank")
                 .add("title", status.reasonPhrase())
                 .add("status", status.code())

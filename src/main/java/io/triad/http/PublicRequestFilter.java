@@ -1,6 +1,7 @@
 package io.triad.http;
 
-import java.lang.System.Logger.Level;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Pattern;
@@ -26,7 +27,7 @@ public final class PublicRequestFilter implements Filter {
     private static final Pattern SANE_REQUEST_ID = Pattern.compile("[A-Za-z0-9._-]{1,128}");
     private static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; "
             + "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-    private static final System.Logger ACCESS = System.getLogger("io.triad.access");
+    private static final Logger ACCESS = Logger.getLogger("io.triad.access");
 
     private final String instanceId;
     private final BooleanSupplier draining;
@@ -65,9 +66,15 @@ public final class PublicRequestFilter implements Filter {
             String method = req.prologue().method().text();
             metrics.record(route, method, status, nanos);
             if (ACCESS.isLoggable(Level.INFO)) {
-                ACCESS.log(Level.INFO, "%s %s %d %.1fms instance=%s client=%s".formatted(
-                        method, req.prologue().uriPath().rawPath(), status, nanos / 1e6, instanceId,
-                        client(req)));
+                long tenthsOfMs = nanos / 100_000;
+                String line = new StringBuilder(120)
+                        .append(method).append(' ').append(req.prologue().uriPath().rawPath()).append(' ')
+                        .append(status).append(' ')
+                        .append(tenthsOfMs / 10).append('.').append(tenthsOfMs % 10).append("ms instance=")
+                        .append(instanceId).append(" client=").append(client(req))
+                        .toString();
+                // With the source given, JUL does not walk the stack to find it.
+                ACCESS.logp(Level.INFO, PublicRequestFilter.class.getName(), "filter", line);
             }
             HelidonMdc.remove(MDC_REQUEST_ID);
         }

@@ -4,7 +4,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 
-import jakarta.json.Json;
+import io.triad.http.JsonFactories;
 import jakarta.json.JsonObject;
 
 /** A stored item, as PostgreSQL holds it. Timestamps have millisecond precision (timestamptz(3)). */
@@ -16,7 +16,7 @@ public record Item(long id, String name, String description, int quantity, long 
             DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
     public JsonObject toJson() {
-        return Json.createObjectBuilder()
+        return JsonFactories.BUILDERS.createObjectBuilder()
                 .add("id", id)
                 .add("name", name)
                 .add("description", description)

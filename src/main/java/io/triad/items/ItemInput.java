@@ -10,8 +10,8 @@ import java.util.HashSet;
 import java.util.Set;
 import java.util.regex.Pattern;
 
+import io.triad.http.JsonFactories;
 import io.triad.http.ApiException;
-import jakarta.json.Json;
 import jakarta.json.stream.JsonLocation;
 import jakarta.json.stream.JsonParser;
 import jakarta.json.stream.JsonParsingException;
@@ -38,7 +38,7 @@ public record ItemInput(String name, String description, int quantity) {
         String description = null;
         Integer quantity = null;
         Set<String> seen = new HashSet<>();
-        try (JsonParser parser = Json.createParser(new StringReader(body))) {
+        try (JsonParser parser = JsonFactories.PARSERS.createParser(new StringReader(body))) {
             if (parser.next() != JsonParser.Event.START_OBJECT) {
                 throw ApiException.badRequest("request body must be a JSON object");
             }

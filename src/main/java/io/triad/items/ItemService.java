@@ -17,12 +17,12 @@ import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
+import io.triad.http.JsonFactories;
 import io.triad.http.ApiException;
 import io.triad.http.Ids;
 import io.triad.http.JsonBody;
 import io.triad.http.JsonResponse;
 import io.triad.http.MethodNotAllowed;
-import jakarta.json.Json;
 import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonObjectBuilder;
 
@@ -63,9 +63,9 @@ public final class ItemService implements HttpService {
         List<Item> page = repository.pageAfter(after, limit);
         boolean more = page.size() > limit;
         List<Item> items = more ? page.subList(0, limit) : page;
-        JsonArrayBuilder array = Json.createArrayBuilder();
+        JsonArrayBuilder array = JsonFactories.BUILDERS.createArrayBuilder();
         items.forEach(item -> array.add(item.toJson()));
-        JsonObjectBuilder body = Json.createObjectBuilder().add("items", array);
+        JsonObjectBuilder body = JsonFactories.BUILDERS.createObjectBuilder().add("items", array);
         if (more) {
             body.add("next", items.getLast().id());
         } else {
@@ -116,7 +116,7 @@ public final class ItemService implements HttpService {
         switch (repository.insertOnce(key.get(), input)) {
             case ItemRepository.IdempotentCreate.Created c -> created(res, c.item());
             case ItemRepository.IdempotentCreate.Replayed r -> {
-                long id = Json.createReader(new StringReader(r.response())).readObject().getJsonNumber("id").longValue();
+                long id = JsonFactories.READERS.createReader(new StringReader(r.response())).readObject().getJsonNumber("id").longValue();
                 res.header(HeaderNames.LOCATION, "/api/items/" + id);
                 res.header("Idempotent-Replayed", "true");
                 JsonResponse.send(res, Status.CREATED_201, r.response());

@@ -62,16 +62,17 @@ class GracefulShutdownTest {
             AtomicBoolean stop = new AtomicBoolean();
             AtomicInteger acknowledged = new AtomicInteger();
             Queue<String> failures = new ConcurrentLinkedQueue<>();
+            Queue<String> unanswered = new ConcurrentLinkedQueue<>();
             Queue<Long> createdIds = new ConcurrentLinkedQueue<>();
             HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
             for (int w = 0; w < 8; w++) {
                 int worker = w;
                 workers.submit(() -> {
                     for (int i = 0; !stop.get(); i++) {
+                        String name = "drain-" + run + "-" + worker + "-" + i;
                         HttpRequest post = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/items"))
                                 .header("Content-Type", "application/json")
-                                .POST(HttpRequest.BodyPublishers.ofString(
-                                        "{\"name\":\"drain-" + run + "-" + worker + "-" + i + "\"}"))
+                                .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"" + name + "\"}"))
                                 .timeout(Duration.ofSeconds(10))
                                 .build();
                         try {
@@ -85,7 +86,9 @@ class GracefulShutdownTest {
                         } catch (ConnectException refused) {
                             return; // the listener is closed: this request never reached the instance
                         } catch (IOException e) {
-                            failures.add(e.toString());
+                            // Closed before any answer: the request was still unread when the
+                            // listener stopped (see the note on the race below).
+                            unanswered.add(name);
                         } catch (InterruptedException e) {
                             return;
                         }
@@ -108,7 +111,11 @@ class GracefulShutdownTest {
             assertThat(output, process.exitValue(), is(0));
             assertThat("exit within SHUTDOWN_GRACE (10 s), took " + exitMillis + " ms", exitMillis, lessThan(10_000L));
             assertThat(readinessDown.toMillis(), lessThan(1000L));
-            assertThat(List.copyOf(failures), is(empty()));
+            assertThat("every answer is a success: nothing cut off mid-way, no 5xx", List.copyOf(failures), is(empty()));
+            // A connection that the listener accepted just before it closed may still be closed
+            // with its first request unread (Helidon closes idle connections on stop). Such a
+            // request did nothing, so a retry is safe; it must never be half done.
+            assertThat("unanswered requests created nothing: " + unanswered, storedNames(unanswered), is(0));
             assertThat(acknowledged.get(), greaterThan(200));
             assertThat("every acknowledged create is stored", stored(createdIds), is(createdIds.size()));
             assertThat("a clean stop leaves the cluster view at once (pool and Redis closed in order)",
@@ -123,6 +130,17 @@ class GracefulShutdownTest {
         try (Connection c = TestStack.get().jdbc();
              PreparedStatement s = c.prepareStatement("SELECT count(*) FROM items WHERE id = ANY (?)")) {
             s.setArray(1, c.createArrayOf("bigint", ids.toArray()));
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
+    private static int storedNames(Queue<String> names) throws Exception {
+        try (Connection c = TestStack.get().jdbc();
+             PreparedStatement s = c.prepareStatement("SELECT count(*) FROM items WHERE name = ANY (?)")) {
+            s.setArray(1, c.createArrayOf("text", names.toArray()));
             try (ResultSet rs = s.executeQuery()) {
                 rs.next();
                 return rs.getInt(1);
