@@ -665,6 +665,10 @@ VARIANTS = {
     "jvm-1cpu": {"env": {"JAVA_TOOL_OPTIONS": "-XX:ActiveProcessorCount=1"}, "runs": ["instance", "item", "list", "post"]},
     "jvm-parallelgc": {"env": {"JAVA_TOOL_OPTIONS": "-XX:+UseParallelGC"}, "runs": ["instance", "item", "list"]},
     "jvm-g1": {"env": {"JAVA_TOOL_OPTIONS": "-XX:+UseG1GC"}, "runs": ["instance", "item", "list"]},
+    # B = the service before its JSON-factory and access-log changes, tagged from commit 621abe8
+    # (git worktree add /tmp/old 621abe8 && (cd /tmp/old && ./mvnw jib:dockerBuild …) &&
+    # docker tag triad:latest triad:pre-json-log, then make image again). Read the ratio inverted.
+    "service-before-json-log": {"image": "triad:pre-json-log", "runs": ["instance", "item", "list", "post"]},
 }
 
 
@@ -672,9 +676,13 @@ def variant_files(name, spec):
     d = TMP / "ab" / name
     d.mkdir(parents=True, exist_ok=True)
     lines = ["services:"]
-    if spec.get("env"):
+    if spec.get("env") or spec.get("image"):
         for w in ("web1", "web2", "web3"):
-            lines += [f"  {w}:", "    environment:"] + [f"      {k}: {json.dumps(v)}" for k, v in spec["env"].items()]
+            lines += [f"  {w}:"]
+            if spec.get("image"):
+                lines += [f"    image: {spec['image']}"]
+            if spec.get("env"):
+                lines += ["    environment:"] + [f"      {k}: {json.dumps(v)}" for k, v in spec["env"].items()]
     if spec.get("nginx"):
         import shutil
         ng = d / "nginx"

@@ -35,6 +35,15 @@ public final class ItemRepository {
         }
     }
 
+    /** Up to limit + 1 items below the given id (0: from the newest), newest first. */
+    public List<Item> pageBefore(long before, int limit) {
+        String sql = "SELECT " + COLUMNS + " FROM items" + (before == 0 ? "" : " WHERE id < ?") + " ORDER BY id DESC LIMIT ?";
+        Object[] params = before == 0 ? new Object[] {limit + 1} : new Object[] {before, limit + 1};
+        try (Stream<DbRow> rows = db.execute().query(sql, params)) {
+            return rows.map(ItemRepository::item).toList();
+        }
+    }
+
     public Item insert(ItemInput input) {
         return db.execute().get("INSERT INTO items (name, description, quantity) VALUES (?, ?, ?) RETURNING " + COLUMNS,
                 input.name(), input.description(), input.quantity()).map(ItemRepository::item).orElseThrow();

@@ -55,12 +55,28 @@ public final class ItemService implements HttpService {
                 .any("/{id}", MethodNotAllowed.allow(Method.GET, Method.PUT, Method.DELETE));
     }
 
+    /**
+     * Oldest first from {@code after} (the default), or with {@code order=desc} newest first
+     * from {@code before}; either way {@code next} is the cursor for the following page and
+     * null exactly when no further item exists (one row more than asked is read to know).
+     */
     private void list(ServerRequest req, ServerResponse res) {
         int limit = req.query().first("limit").asOptional().map(ItemService::limit).orElse(DEFAULT_LIMIT);
-        long after = req.query().first("after").asOptional()
-                .map(raw -> "0".equals(raw) ? 0L : Ids.parse(raw, "after"))
+        boolean newestFirst = switch (req.query().first("order").asOptional().orElse("asc")) {
+            case "asc" -> false;
+            case "desc" -> true;
+            default -> throw ApiException.badRequest("order must be asc or desc");
+        };
+        String cursorName = newestFirst ? "before" : "after";
+        String otherCursor = newestFirst ? "after" : "before";
+        if (req.query().contains(otherCursor)) {
+            throw ApiException.badRequest(otherCursor + " goes with order=" + (newestFirst ? "asc" : "desc")
+                    + "; with order=" + (newestFirst ? "desc" : "asc") + " page with " + cursorName);
+        }
+        long cursor = req.query().first(cursorName).asOptional()
+                .map(raw -> "0".equals(raw) ? 0L : Ids.parse(raw, cursorName))
                 .orElse(0L);
-        List<Item> page = repository.pageAfter(after, limit);
+        List<Item> page = newestFirst ? repository.pageBefore(cursor, limit) : repository.pageAfter(cursor, limit);
         boolean more = page.size() > limit;
         List<Item> items = more ? page.subList(0, limit) : page;
         JsonArrayBuilder array = JsonFactories.BUILDERS.createArrayBuilder();

@@ -195,6 +195,26 @@ class ItemsIntegrationTest {
     }
 
     @Test
+    void newestFirstPagesDownWithBefore() {
+        List<Long> mine = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            mine.add(create("newest-" + i));
+        }
+        JsonObject first = Api.json(api.get("/api/items?order=desc&limit=2"));
+        List<Long> ids = new ArrayList<>();
+        first.getJsonArray("items").forEach(v -> ids.add(v.asJsonObject().getJsonNumber("id").longValue()));
+        assertThat(ids, is(List.of(mine.get(4), mine.get(3))));
+        assertThat(first.getJsonNumber("next").longValue(), is(mine.get(3)));
+        JsonObject second = Api.json(api.get("/api/items?order=desc&limit=3&before=" + mine.get(3)));
+        List<Long> more = new ArrayList<>();
+        second.getJsonArray("items").forEach(v -> more.add(v.asJsonObject().getJsonNumber("id").longValue()));
+        assertThat(more, is(List.of(mine.get(2), mine.get(1), mine.get(0))));
+        JsonObject oldest = Api.json(api.get("/api/items?order=desc&limit=200&before=" + (oldestId() + 1)));
+        assertThat("next is null exactly on the last page", oldest.get("next"), is(JsonValue.NULL));
+        assertThat(api.get("/api/items?order=asc&after=" + (mine.get(4) - 1)).statusCode(), is(200));
+    }
+
+    @Test
     void pagingBoundsAndDefaults() {
         for (int i = 0; i < 3; i++) {
             create("bounds");
@@ -341,6 +361,11 @@ class ItemsIntegrationTest {
     private static String cacheState(HttpResponse<String> response) {
         assertThat(response.statusCode(), is(200));
         return response.headers().firstValue("X-Cache").orElseThrow();
+    }
+
+    /** The oldest item's id, for a page that must be the last. */
+    private static long oldestId() {
+        return query("SELECT coalesce(min(id), 0) FROM items", null);
     }
 
     private static long lastId() {
