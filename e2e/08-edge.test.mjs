@@ -55,9 +55,11 @@ test('the effective Nginx configuration retries POSTs on another instance only w
   assert.match(named.slice(0, named.indexOf('}')), /proxy_next_upstream [^;]*non_idempotent;/);
   assert.match(conf, /map "\$request_method:\$http_idempotency_key" \$triad_idempotent_retry/);
   assert.match(conf, /"~\^POST:\."\s+1;/);
-  for (const d of ['proxy_connect_timeout 2s;', 'proxy_send_timeout 10s;', 'proxy_read_timeout 10s;', 'client_max_body_size 64k;', 'proxy_next_upstream_tries 3;', 'server_tokens off;']) {
+  for (const d of ['proxy_connect_timeout 1s;', 'proxy_send_timeout 10s;', 'proxy_read_timeout 10s;', 'client_max_body_size 64k;', 'proxy_next_upstream_tries 3;', 'server_tokens off;']) {
     assert.ok(conf.includes(d), `missing ${d}`);
   }
-  assert.match(conf, /server web1:8080 resolve/);
+  // One failed connect sets an instance aside: a stopped container's address hangs, and a
+  // retry that spans a re-resolution would end in 502 (docs/PERFORMANCE.md).
+  for (const w of ['web1', 'web2', 'web3']) assert.match(conf, new RegExp(`server ${w}:8080 resolve max_fails=1 `));
   assert.match(conf, /resolver 127\.0\.0\.11 valid=/);
 });
