@@ -19,7 +19,8 @@ import io.triad.config.Settings;
  * PostgreSQL through Helidon's DbClient on a HikariCP pool.
  * The timeouts are what keep the contract's promise that an outage answers 503 within 2 s:
  * a connection is waited for at most 1 s, a connect attempt 1 s, and a socket that stops
- * answering (a partitioned database) is given up after 3 s instead of hanging a request.
+ * answering (a partitioned database, a lock that is never released) is given up after 2 s
+ * instead of hanging a request.
  */
 public final class Database implements AutoCloseable {
     private static final Duration CONNECTION_TIMEOUT = Duration.ofMillis(1000);
@@ -48,7 +49,7 @@ public final class Database implements AutoCloseable {
         // and the pool connects as soon as the database answers.
         config.setInitializationFailTimeout(-1);
         config.addDataSourceProperty("connectTimeout", "1");
-        config.addDataSourceProperty("socketTimeout", "3");
+        config.addDataSourceProperty("socketTimeout", "2");
         config.addDataSourceProperty("tcpKeepAlive", "true");
         config.addDataSourceProperty("ApplicationName", "triad-" + settings.instanceId());
         return new Database(new HikariDataSource(config));
