@@ -79,13 +79,24 @@ public final class Triad implements AutoCloseable {
         server.port(settings.serverPort())
                 .shutdownHook(false)
                 .featuresDiscoverServices(false)
-                .shutdownGracePeriod(settings.shutdownGrace().minus(DRAIN_WINDOW))
+                .shutdownGracePeriod(inFlightGrace())
                 .putSocket(ADMIN_SOCKET, admin -> admin
                         .host(server.host())
                         .port(settings.adminPort())
-                        .shutdownGracePeriod(settings.shutdownGrace().minus(DRAIN_WINDOW)))
+                        .shutdownGracePeriod(inFlightGrace()))
                 .addFeature(observe())
                 .routing(this::routing);
+    }
+
+    /** The drain window, but never more than half of SHUTDOWN_GRACE. */
+    private Duration drainWindow() {
+        Duration half = settings.shutdownGrace().dividedBy(2);
+        return half.compareTo(DRAIN_WINDOW) < 0 ? half : DRAIN_WINDOW;
+    }
+
+    /** What is left of SHUTDOWN_GRACE for in-flight requests once the drain window has passed. */
+    private Duration inFlightGrace() {
+        return settings.shutdownGrace().minus(drainWindow());
     }
 
     ObserveFeature observe() {
@@ -132,9 +143,9 @@ public final class Triad implements AutoCloseable {
     public void drainAndStop(WebServer server) {
         long start = System.nanoTime();
         draining.start();
-        LOG.log(System.Logger.Level.INFO, "draining: readiness DOWN, stopping in " + DRAIN_WINDOW.toMillis() + " ms");
+        LOG.log(System.Logger.Level.INFO, "draining: readiness DOWN, stopping in " + drainWindow().toMillis() + " ms");
         try {
-            Thread.sleep(DRAIN_WINDOW);
+            Thread.sleep(drainWindow());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
