@@ -22,7 +22,8 @@ public final class Ids {
                 + "without sign or leading zeros, got '" + shorten(raw) + "'");
     }
 
-    static String shorten(String raw) {
+    /** A value quoted in an error detail, cut at 40 characters. */
+    public static String shorten(String raw) {
         if (raw == null) {
             return "";
         }

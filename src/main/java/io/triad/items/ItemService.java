@@ -195,8 +195,7 @@ public final class ItemService implements HttpService {
                 return n;
             }
         }
-        throw ApiException.badRequest("limit must be an integer from 1 to 200, got '"
-                + (raw.length() > 40 ? raw.substring(0, 40) + "…" : raw) + "'");
+        throw ApiException.badRequest("limit must be an integer from 1 to 200, got '" + Ids.shorten(raw) + "'");
     }
 
     /** Strong entity tags in an If-Match / If-None-Match list; weak ones never match If-Match. */
