@@ -167,14 +167,6 @@ public final class Triad implements AutoCloseable {
         }
     }
 
-    public Settings settings() {
-        return settings;
-    }
-
-    public boolean isDraining() {
-        return draining.isDraining();
-    }
-
     @Override
     public void close() {
         background.shutdownNow();

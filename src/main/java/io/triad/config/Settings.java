@@ -36,7 +36,7 @@ public record Settings(String instanceId,
     public static Settings load(Config config, Map<String, String> env) {
         Source source = new Source(config.get("triad"), env);
         return new Settings(
-                source.optional("INSTANCE_ID").orElseGet(Settings::hostname),
+                source.optional("INSTANCE_ID").orElseGet(Settings::localHostname),
                 source.required("DB_URL", Settings::jdbcUrl, "a JDBC URL such as jdbc:postgresql://host:5432/triad"),
                 source.required("DB_USER", Function.identity(), "a user name"),
                 source.secret("DB_PASSWORD").orElse(""),
@@ -49,7 +49,8 @@ public record Settings(String instanceId,
                 source.required("SHUTDOWN_GRACE", v -> positive(Duration.parse(v)), "a positive ISO-8601 duration such as PT10S"));
     }
 
-    private static String hostname() {
+    /** This machine's (or container's, or pod's) host name: the default instance id. */
+    public static String localHostname() {
         try {
             return InetAddress.getLocalHost().getHostName();
         } catch (UnknownHostException e) {

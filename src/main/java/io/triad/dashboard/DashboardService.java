@@ -38,7 +38,8 @@ public final class DashboardService implements HttpService {
             "json", "application/json",
             "txt", "text/plain; charset=UTF-8");
 
-    private final Map<String, Optional<Asset>> assets = new ConcurrentHashMap<>();
+    /** Only files that exist are kept: a miss is not cached, so probing paths cannot grow the map. */
+    private final Map<String, Asset> assets = new ConcurrentHashMap<>();
 
     @Override
     public void routing(HttpRules rules) {
@@ -50,8 +51,7 @@ public final class DashboardService implements HttpService {
         if (path.equals("/")) {
             path = "/index.html";
         }
-        Optional<Asset> asset = SAFE_PATH.matcher(path).matches() ? assets.computeIfAbsent(path, DashboardService::load)
-                : Optional.empty();
+        Optional<Asset> asset = SAFE_PATH.matcher(path).matches() ? cached(path) : Optional.empty();
         if (asset.isEmpty()) {
             res.next();
             return;
@@ -70,6 +70,16 @@ public final class DashboardService implements HttpService {
         }
         res.header(HeaderNames.CONTENT_TYPE, a.type());
         res.send(a.content());
+    }
+
+    private Optional<Asset> cached(String path) {
+        Asset known = assets.get(path);
+        if (known != null) {
+            return Optional.of(known);
+        }
+        Optional<Asset> loaded = load(path);
+        loaded.ifPresent(a -> assets.put(path, a));
+        return loaded;
     }
 
     private static Optional<Asset> load(String path) {

@@ -59,13 +59,8 @@ public final class ErrorHandling {
                     "the database is unavailable; retry in a few seconds");
             return;
         }
-        // Helidon's static content answers a matching If-None-Match by throwing "not modified".
         if (e instanceof HttpException he && he.status().code() < 500) {
-            if (he.status().code() == Status.NOT_MODIFIED_304.code()) {
-                res.status(Status.NOT_MODIFIED_304).send();
-            } else {
-                Problem.send(req, res, he.status(), he.getMessage());
-            }
+            Problem.send(req, res, he.status(), he.getMessage());
             return;
         }
         if (e instanceof RequestException re && re.status().code() < 500) {

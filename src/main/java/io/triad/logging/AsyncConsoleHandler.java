@@ -20,6 +20,8 @@ import java.util.logging.LogRecord;
 
 import io.helidon.logging.common.HelidonMdc;
 
+import io.triad.http.PublicRequestFilter;
+
 /**
  * Console logging that never blocks a request's virtual thread inside a monitor.
  * JUL's console handlers write to stdout inside synchronized methods; on JDK 21 a virtual
@@ -102,7 +104,7 @@ public final class AsyncConsoleHandler extends Handler {
                     .append(TIME.format(record.getInstant())).append(' ')
                     .append(record.getLevel().getName()).append(' ')
                     .append(record.getLoggerName()).append(" [")
-                    .append(HelidonMdc.get("requestId").orElse("")).append("] ")
+                    .append(HelidonMdc.get(PublicRequestFilter.MDC_REQUEST_ID).orElse("")).append("] ")
                     .append(formatMessage(record));
             if (record.getThrown() != null) {
                 StringWriter trace = new StringWriter();

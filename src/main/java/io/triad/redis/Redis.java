@@ -95,10 +95,6 @@ public final class Redis implements AutoCloseable {
         }
     }
 
-    public boolean isUp() {
-        return up;
-    }
-
     public void onRecovery(Runnable listener) {
         recoveryListeners.add(listener);
     }

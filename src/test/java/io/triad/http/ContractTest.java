@@ -81,7 +81,7 @@ class ContractTest {
             public void publish(java.util.logging.LogRecord record) {
                 // The MDC is read on the request's thread, as the console formatter reads it.
                 records.add(record.getMessage() + " rid="
-                        + io.helidon.logging.common.HelidonMdc.get("requestId").orElse("-"));
+                        + io.helidon.logging.common.HelidonMdc.get(PublicRequestFilter.MDC_REQUEST_ID).orElse("-"));
             }
 
             @Override
