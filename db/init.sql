@@ -26,15 +26,18 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
 CREATE INDEX IF NOT EXISTS idempotency_keys_created_at ON idempotency_keys (created_at);
 CREATE INDEX IF NOT EXISTS idempotency_keys_item_id ON idempotency_keys (item_id);
 
--- The cache fence (io.triad.items.CacheFence): one row that says whether the Redis item cache
--- may be trusted. A write that could not invalidate its cached copy bumps `generation`; an
--- instance trusts the cache only while `clean_generation = generation` and its Redis
--- connection goes to the Redis process `redis_run_id` (a restart, or an older copy of the data
--- restored, is a new process). The instance that cleans the cache records both.
+-- The cache fence (io.triad.items.CacheFence, where the argument is written down): one row
+-- that says whether the Redis item cache may be trusted. A write that could not invalidate its
+-- cached copy bumps `generation`; an instance trusts the cache only while
+-- `clean_generation = generation` and its Redis connection reaches the Redis process
+-- `redis_run_id` (a restart, or an older copy of the data restored, is a new process). The
+-- instance that cleans the cache records both.
 CREATE TABLE IF NOT EXISTS cache_fence (
     singleton        boolean PRIMARY KEY DEFAULT true CHECK (singleton),
     generation       bigint NOT NULL DEFAULT 1,
     clean_generation bigint NOT NULL DEFAULT 0,
-    redis_run_id     text NOT NULL DEFAULT ''
+    redis_run_id     text NOT NULL DEFAULT '',
+    -- When the cache stopped being trusted (generation moved past clean_generation).
+    poisoned_at      timestamptz NOT NULL DEFAULT now()
 );
 INSERT INTO cache_fence DEFAULT VALUES ON CONFLICT DO NOTHING;

@@ -28,6 +28,7 @@ import io.triad.health.SchemaStartup;
 import io.triad.http.ErrorHandling;
 import io.triad.http.PublicRequestFilter;
 import io.triad.http.RequestMetrics;
+import io.triad.items.CacheFence;
 import io.triad.items.ItemCache;
 import io.triad.items.ItemRepository;
 import io.triad.items.ItemService;
@@ -52,6 +53,8 @@ public final class Triad implements AutoCloseable {
     private final ItemCache cache;
     private final RequestMetrics requestMetrics;
     private final ScheduledExecutorService background;
+    /** Its own thread: a heartbeat stalled on Redis must not let the fence's lease run out. */
+    private final ScheduledExecutorService fenceReader;
     private volatile WebServer server;
 
     private Triad(Settings settings) {
@@ -62,12 +65,19 @@ public final class Triad implements AutoCloseable {
         this.redis = Redis.connect(settings);
         this.cluster = new Cluster(InstanceInfo.current(settings.instanceId()), redis);
         this.items = new ItemRepository(database.client());
-        this.cache = new ItemCache(redis, settings.cacheTtl(), registry);
+        CacheFence fence = new CacheFence(database, redis);
+        // Before the first request, so an instance that starts into a clean cache uses it at once.
+        fence.poll();
+        this.cache = new ItemCache(redis, fence, settings.cacheTtl(), registry);
         this.requestMetrics = new RequestMetrics(registry);
         this.background = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform()
                 .name("triad-heartbeat").daemon(true).factory());
         background.scheduleWithFixedDelay(cluster::heartbeat, 0, 1, TimeUnit.SECONDS);
         background.scheduleWithFixedDelay(this::deleteExpiredKeys, 1, 60, TimeUnit.MINUTES);
+        this.fenceReader = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform()
+                .name("triad-cache-fence").daemon(true).factory());
+        fenceReader.scheduleWithFixedDelay(fence::poll, CacheFence.POLL_EVERY.toMillis(),
+                CacheFence.POLL_EVERY.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     public static Triad create(Settings settings) {
@@ -170,6 +180,7 @@ public final class Triad implements AutoCloseable {
     @Override
     public void close() {
         background.shutdownNow();
+        fenceReader.shutdownNow();
         cluster.leave();
         database.close();
         redis.close();

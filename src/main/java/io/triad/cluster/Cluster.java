@@ -11,7 +11,7 @@ import io.triad.redis.Redis;
 import io.triad.redis.RedisUnavailableException;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Response;
-import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.Jedis;
 import redis.clients.jedis.params.ZRangeParams;
 
 /**
@@ -110,7 +110,7 @@ public final class Cluster {
         }
     }
 
-    private static View read(UnifiedJedis r, long now) {
+    private static View read(Jedis r, long now) {
         List<String> ids = r.zrange(HEARTBEATS, ZRangeParams.zrangeByScoreParams(now - ALIVE_MILLIS, Double.POSITIVE_INFINITY));
         List<Response<Map<String, String>>> infos = new ArrayList<>();
         Response<String> total;

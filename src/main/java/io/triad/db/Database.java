@@ -3,6 +3,8 @@ package io.triad.db;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.Executor;
 
 import io.helidon.dbclient.DbClient;
 import io.helidon.dbclient.jdbc.CloseableJdbcConnectionPool;
@@ -16,77 +18,131 @@ import com.zaxxer.hikari.HikariPoolMXBean;
 import io.triad.config.Settings;
 
 /**
- * PostgreSQL through Helidon's DbClient on a HikariCP pool.
- * The timeouts are what keep the contract's promise that an outage answers 503 within 2 s:
- * a connection is waited for at most 1 s, a connect attempt 1 s, and a socket that stops
- * answering (a partitioned database, a lock that is never released) is given up after 2 s
- * instead of hanging a request.
+ * PostgreSQL through Helidon's DbClient on a HikariCP pool, with the time limits that make a
+ * 503 mean "not applied" and arrive within the contract's 2 s.
+ * <p>
+ * The limits are enforced by PostgreSQL, per connection, so a request that runs out of time is
+ * rolled back in the database before the client hears of it; no backend goes on waiting for a
+ * lock after its client got the answer. Client side, a request waits at most
+ * {@link #POOL_WAIT} for a connection, then PostgreSQL gives a lock {@link #LOCK_TIMEOUT}, a
+ * statement {@link #STATEMENT_TIMEOUT} and a whole transaction {@link #TRANSACTION_TIMEOUT}
+ * (which also bounds the keyed POST's three statements); worst case 0.3 + 1.2 s. The socket
+ * timeout, {@link #NETWORK_TIMEOUT}, is above all of them: it only decides for a PostgreSQL
+ * that stopped answering at all (frozen, partitioned), where the outcome of a statement already
+ * sent can't be known (see README, "What a 503 means").
+ * <p>
+ * A second, small pool serves the health checks and the cache fence, so readiness is not
+ * starved by a saturated request pool and the fence keeps its lease while requests queue.
  */
 public final class Database implements AutoCloseable {
-    private static final Duration CONNECTION_TIMEOUT = Duration.ofMillis(1000);
+    static final Duration POOL_WAIT = Duration.ofMillis(300);
+    static final Duration LOCK_TIMEOUT = Duration.ofMillis(700);
+    static final Duration STATEMENT_TIMEOUT = Duration.ofMillis(1000);
+    static final Duration TRANSACTION_TIMEOUT = Duration.ofMillis(1200);
+    static final Duration IDLE_IN_TRANSACTION_TIMEOUT = Duration.ofMillis(1000);
+    static final Duration NETWORK_TIMEOUT = Duration.ofMillis(1500);
+    private static final int CONTROL_POOL_SIZE = 3;
+    /**
+     * lock_not_available, query_canceled (statement_timeout), idle_in_transaction_session_timeout,
+     * transaction_timeout: PostgreSQL gave up and rolled back.
+     */
+    private static final Set<String> SERVER_TIMEOUTS = Set.of("55P03", "57014", "25P03", "25P04");
+    /** Socket timeouts are enforced by the driver's own thread; none is needed to set them. */
+    private static final Executor DIRECT = Runnable::run;
 
-    private final HikariDataSource dataSource;
+    private final HikariDataSource requests;
+    private final HikariDataSource control;
     private final DbClient client;
 
-    private Database(HikariDataSource dataSource) {
-        this.dataSource = dataSource;
+    private Database(HikariDataSource requests, HikariDataSource control) {
+        this.requests = requests;
+        this.control = control;
         this.client = JdbcClientBuilder.create()
-                .connectionPool(new HikariPool(dataSource))
+                .connectionPool(new HikariPool(requests))
                 .build();
     }
 
     public static Database open(Settings settings) {
+        return new Database(dataSource(settings, "triad-db", settings.dbPoolSize()),
+                dataSource(settings, "triad-db-control", CONTROL_POOL_SIZE));
+    }
+
+    private static HikariDataSource dataSource(Settings settings, String name, int size) {
         HikariConfig config = new HikariConfig();
-        config.setPoolName("triad-db");
+        config.setPoolName(name);
         config.setJdbcUrl(settings.dbUrl());
         config.setUsername(settings.dbUser());
         config.setPassword(settings.dbPassword());
-        config.setMaximumPoolSize(settings.dbPoolSize());
-        config.setMinimumIdle(Math.min(2, settings.dbPoolSize()));
-        config.setConnectionTimeout(CONNECTION_TIMEOUT.toMillis());
-        config.setValidationTimeout(500);
+        config.setMaximumPoolSize(size);
+        config.setMinimumIdle(Math.min(2, size));
+        config.setConnectionTimeout(POOL_WAIT.toMillis());
+        config.setValidationTimeout(250);
         // Start even when PostgreSQL is not up yet: the startup and readiness checks report it,
         // and the pool connects as soon as the database answers.
         config.setInitializationFailTimeout(-1);
         config.addDataSourceProperty("connectTimeout", "1");
-        config.addDataSourceProperty("socketTimeout", "2");
         config.addDataSourceProperty("tcpKeepAlive", "true");
-        config.addDataSourceProperty("ApplicationName", "triad-" + settings.instanceId());
-        return new Database(new HikariDataSource(config));
+        config.addDataSourceProperty("ApplicationName", name.replace("triad-db", "triad") + "-" + settings.instanceId());
+        config.addDataSourceProperty("options", "-c lock_timeout=" + LOCK_TIMEOUT.toMillis()
+                + " -c statement_timeout=" + STATEMENT_TIMEOUT.toMillis()
+                + " -c transaction_timeout=" + TRANSACTION_TIMEOUT.toMillis()
+                + " -c idle_in_transaction_session_timeout=" + IDLE_IN_TRANSACTION_TIMEOUT.toMillis());
+        return new HikariDataSource(config);
     }
 
     public DbClient client() {
         return client;
     }
 
-    /** A plain connection for the health checks, which must not go through a cache or a retry. */
-    public Connection connection() throws SQLException {
-        return dataSource.getConnection();
+    /**
+     * A plain connection from the control pool, for the health checks and the cache fence: never
+     * queued behind requests, never through a cache or a retry.
+     */
+    public Connection controlConnection() throws SQLException {
+        Connection c = control.getConnection();
+        c.setNetworkTimeout(DIRECT, (int) NETWORK_TIMEOUT.toMillis());
+        return c;
+    }
+
+    /**
+     * A statement PostgreSQL cancelled for time becomes the contract's 503; anything else is
+     * returned unchanged for the caller to rethrow.
+     */
+    public static RuntimeException translate(RuntimeException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql && sql.getSQLState() != null && SERVER_TIMEOUTS.contains(sql.getSQLState())) {
+                return new DatabaseUnavailableException(sql, DatabaseUnavailableException.Reason.TIMED_OUT);
+            }
+        }
+        return e;
     }
 
     public void registerMetrics(MeterRegistry registry) {
-        HikariPoolMXBean pool = dataSource.getHikariPoolMXBean();
+        HikariPoolMXBean pool = requests.getHikariPoolMXBean();
         registry.getOrCreate(Gauge.builder("triad.db.pool.active", pool, p -> p.getActiveConnections())
                 .description("Database connections in use"));
         registry.getOrCreate(Gauge.builder("triad.db.pool.idle", pool, p -> p.getIdleConnections())
                 .description("Idle database connections"));
         registry.getOrCreate(Gauge.builder("triad.db.pool.pending", pool, p -> p.getThreadsAwaitingConnection())
                 .description("Requests waiting for a database connection"));
-        registry.getOrCreate(Gauge.builder("triad.db.pool.max", dataSource, d -> d.getMaximumPoolSize())
+        registry.getOrCreate(Gauge.builder("triad.db.pool.max", requests, d -> d.getMaximumPoolSize())
                 .description("Database pool size"));
     }
 
     @Override
     public void close() {
         client.close();
-        dataSource.close();
+        requests.close();
+        control.close();
     }
 
     private record HikariPool(HikariDataSource dataSource) implements CloseableJdbcConnectionPool {
         @Override
         public Connection connection() {
             try {
-                return dataSource.getConnection();
+                Connection c = dataSource.getConnection();
+                c.setNetworkTimeout(DIRECT, (int) NETWORK_TIMEOUT.toMillis());
+                return c;
             } catch (SQLException e) {
                 // Every connection in use means PostgreSQL answers but this instance is saturated:
                 // still a 503, but one that says so instead of blaming the database.

@@ -35,7 +35,7 @@ public final class DatabaseReadiness implements HealthCheck {
         boolean drainingNow = draining.isDraining();
         response.detail("draining", drainingNow);
         long start = System.nanoTime();
-        try (Connection c = database.connection(); Statement s = c.createStatement()) {
+        try (Connection c = database.controlConnection(); Statement s = c.createStatement()) {
             s.setQueryTimeout(1);
             s.execute("SELECT 1");
             response.detail("latencyMs", (System.nanoTime() - start) / 1_000_000);

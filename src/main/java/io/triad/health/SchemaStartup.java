@@ -18,7 +18,7 @@ import io.triad.db.Database;
  * load db/init.sql into PostgreSQL. Once the schema was seen the check stays UP.
  */
 public final class SchemaStartup implements HealthCheck {
-    static final List<String> TABLES = List.of("items", "idempotency_keys");
+    static final List<String> TABLES = List.of("items", "idempotency_keys", "cache_fence");
 
     private final Database database;
     private volatile boolean verified;
@@ -42,7 +42,7 @@ public final class SchemaStartup implements HealthCheck {
         if (verified) {
             return HealthCheckResponse.builder().status(true).detail("tables", String.join(",", TABLES)).build();
         }
-        try (Connection c = database.connection();
+        try (Connection c = database.controlConnection();
              PreparedStatement s = c.prepareStatement("SELECT to_regclass('public.' || ?) IS NOT NULL")) {
             s.setQueryTimeout(1);
             List<String> missing = new ArrayList<>();

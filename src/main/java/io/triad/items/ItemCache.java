@@ -2,132 +2,106 @@ package io.triad.items;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.ThreadLocalRandom;
 
 import io.helidon.metrics.api.Counter;
 import io.helidon.metrics.api.MeterRegistry;
 
 import io.triad.redis.Redis;
 import io.triad.redis.RedisUnavailableException;
-import redis.clients.jedis.params.ScanParams;
-import redis.clients.jedis.resps.ScanResult;
+import redis.clients.jedis.params.SetParams;
 
 /**
- * Cache-aside for item reads in Redis. A value is "version:json"; a write leaves a tombstone
- * "version:" instead of a bare delete, and both the fill and the tombstone go through a script
- * that never lets a lower version replace a higher one. That closes the classic race where a
- * slow reader puts back the row it read before a concurrent, already acknowledged write.
+ * Cache-aside for item reads in Redis, with leases against the slow-fill race and a fence in
+ * PostgreSQL against every Redis fault: {@link CacheFence} states the promise and the argument.
+ * <p>
+ * A key holds either a value, {@code "<version>:<json>"}, or a lease, {@code "L<token>"}: a
+ * reader that misses takes the lease before it reads PostgreSQL and fills only if the key
+ * still holds its token; a write deletes the key after its commit, which removes any lease
+ * taken before. A hit is one GET.
  */
 public final class ItemCache {
-    /** Versions never reach this; a deleted item's tombstone outranks every fill. */
-    static final long DELETED = 1L << 53;
-    private static final String KEY_PREFIX = "triad:item:";
+    /** Longer than a database read may take (the pool wait plus a statement); an expired lease only costs a fill. */
+    private static final Duration LEASE_TTL = Duration.ofMillis(2000);
     private static final String FILL = """
-            local cur = redis.call('GET', KEYS[1])
-            if cur then
-              local sep = string.find(cur, ':', 1, true)
-              local v = tonumber(string.sub(cur, 1, sep - 1))
-              local new = tonumber(ARGV[1])
-              if sep == #cur then
-                if v > new then return 0 end
-              elseif v >= new then
-                return 0
-              end
+            if redis.call('GET', KEYS[1]) == ARGV[1] then
+              redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+              return 1
             end
-            redis.call('SET', KEYS[1], ARGV[1] .. ':' .. ARGV[2], 'PX', ARGV[3])
-            return 1
-            """;
-    private static final String INVALIDATE = """
-            local cur = redis.call('GET', KEYS[1])
-            if cur then
-              local sep = string.find(cur, ':', 1, true)
-              if tonumber(string.sub(cur, 1, sep - 1)) >= tonumber(ARGV[1]) then return 0 end
-            end
-            redis.call('SET', KEYS[1], ARGV[1] .. ':', 'PX', ARGV[2])
-            return 1
+            return 0
             """;
 
     private final Redis redis;
+    private final CacheFence fence;
     private final String ttlMillis;
     private final Counter hits;
     private final Counter misses;
     private final Counter bypasses;
-    /** A write could not invalidate: Redis may hold an old copy, so it is flushed before use. */
-    private final AtomicBoolean mayBeStale = new AtomicBoolean();
 
-    public ItemCache(Redis redis, Duration ttl, MeterRegistry registry) {
+    public ItemCache(Redis redis, CacheFence fence, Duration ttl, MeterRegistry registry) {
         this.redis = redis;
+        this.fence = fence;
         this.ttlMillis = Long.toString(ttl.toMillis());
         this.hits = counter(registry, "triad.cache.hits", "Item reads answered from Redis");
         this.misses = counter(registry, "triad.cache.misses", "Item reads that went to PostgreSQL and filled the cache");
-        this.bypasses = counter(registry, "triad.cache.bypasses", "Item reads that skipped an unavailable cache");
-        redis.onRecovery(this::flushIfStale);
+        this.bypasses = counter(registry, "triad.cache.bypasses", "Item reads that skipped an unavailable or untrusted cache");
     }
 
-    /** The cached copy, a miss, or a bypass when Redis is unavailable. */
+    /** The cached copy; a miss (with a lease when this reader may fill); or a bypass when the cache can't be shown current. */
     public Lookup get(long id) {
-        if (mayBeStale.get() && !flushIfStale()) {
-            bypasses.increment();
-            return Lookup.BYPASS;
-        }
+        String key = CacheFence.KEY_PREFIX + id;
         try {
-            String value = redis.call(r -> r.get(KEY_PREFIX + id));
-            int sep = value == null ? -1 : value.indexOf(':');
-            if (sep < 0 || sep == value.length() - 1) {
-                misses.increment();
-                return Lookup.MISS;
-            }
-            hits.increment();
-            return new Lookup(Lookup.State.HIT, Long.parseLong(value, 0, sep, 10), value.substring(sep + 1));
-        } catch (RedisUnavailableException e) {
-            bypasses.increment();
-            return Lookup.BYPASS;
-        }
-    }
-
-    public void fill(Item item) {
-        try {
-            redis.call(r -> r.eval(FILL, List.of(KEY_PREFIX + item.id()),
-                    List.of(Long.toString(item.version()), item.toJson().toString(), ttlMillis)));
-        } catch (RedisUnavailableException ignored) {
-            // A fill is an optimisation; the next read tries again.
-        }
-    }
-
-    /** After a committed write of this version (or a delete): older copies must never be read again. */
-    public void invalidate(long id, long version) {
-        try {
-            redis.call(r -> r.eval(INVALIDATE, List.of(KEY_PREFIX + id), List.of(Long.toString(version), ttlMillis)));
-        } catch (RedisUnavailableException e) {
-            mayBeStale.set(true);
-        }
-    }
-
-    public void invalidateDeleted(long id) {
-        invalidate(id, DELETED);
-    }
-
-    private boolean flushIfStale() {
-        if (!mayBeStale.get()) {
-            return true;
-        }
-        try {
-            redis.call(r -> {
-                String cursor = ScanParams.SCAN_POINTER_START;
-                ScanParams params = new ScanParams().match(KEY_PREFIX + "*").count(1000);
-                do {
-                    ScanResult<String> page = r.scan(cursor, params);
-                    if (!page.getResult().isEmpty()) {
-                        r.unlink(page.getResult().toArray(String[]::new));
-                    }
-                    cursor = page.getCursor();
-                } while (!ScanParams.SCAN_POINTER_START.equals(cursor));
-                return null;
+            Lookup lookup = redis.call((jedis, runId) -> {
+                if (!fence.trusts(runId)) {
+                    return Lookup.BYPASS;
+                }
+                String value = jedis.get(key);
+                if (value != null && !value.isEmpty() && value.charAt(0) != 'L') {
+                    int sep = value.indexOf(':');
+                    // Trusted before and after: a GET stalled past the lease is not believed.
+                    return fence.trusts(runId)
+                            ? new Lookup(Lookup.State.HIT, Long.parseLong(value, 0, sep, 10), value.substring(sep + 1), null)
+                            : Lookup.BYPASS;
+                }
+                if (value != null) {
+                    return Lookup.MISS; // another reader holds the lease and fills
+                }
+                String token = "L" + Long.toHexString(ThreadLocalRandom.current().nextLong());
+                boolean leased = "OK".equals(jedis.set(key, token, SetParams.setParams().nx().px(LEASE_TTL.toMillis())));
+                return leased ? new Lookup(Lookup.State.MISS, 0, null, token) : Lookup.MISS;
             });
-            mayBeStale.set(false);
-            return true;
+            (lookup.state() == Lookup.State.HIT ? hits : lookup.state() == Lookup.State.MISS ? misses : bypasses).increment();
+            return lookup;
         } catch (RedisUnavailableException e) {
-            return false;
+            bypasses.increment();
+            return Lookup.BYPASS;
+        }
+    }
+
+    /** Puts the row read after a leased miss, unless a write (or eviction, or a cleaning) took the lease away. */
+    public void fill(Lookup miss, Item item) {
+        if (miss.lease() == null) {
+            return;
+        }
+        String key = CacheFence.KEY_PREFIX + item.id();
+        try {
+            redis.call(jedis -> jedis.eval(FILL, List.of(key),
+                    List.of(miss.lease(), item.version() + ":" + item.toJson(), ttlMillis)));
+        } catch (RedisUnavailableException ignored) {
+            // A fill is an optimisation; the lease expires and the next read tries again.
+        }
+    }
+
+    /**
+     * After a committed write or delete: older copies must never be read again. Deletes the key;
+     * if that can't be shown to have happened, raises the fence and returns once no instance can
+     * still read the older copy (up to about a second).
+     */
+    public void invalidate(long id) {
+        try {
+            redis.call(jedis -> jedis.del(CacheFence.KEY_PREFIX + id));
+        } catch (RedisUnavailableException e) {
+            fence.bump();
         }
     }
 
@@ -135,10 +109,10 @@ public final class ItemCache {
         return registry.getOrCreate(Counter.builder(name).description(description));
     }
 
-    /** The outcome of a cache read, named as the X-Cache header shows it. */
-    public record Lookup(State state, long version, String json) {
-        static final Lookup MISS = new Lookup(State.MISS, 0, null);
-        static final Lookup BYPASS = new Lookup(State.BYPASS, 0, null);
+    /** The outcome of a cache read, named as the X-Cache header shows it; a miss may carry the lease to fill with. */
+    public record Lookup(State state, long version, String json, String lease) {
+        static final Lookup MISS = new Lookup(State.MISS, 0, null, null);
+        static final Lookup BYPASS = new Lookup(State.BYPASS, 0, null, null);
 
         public enum State { HIT, MISS, BYPASS }
     }

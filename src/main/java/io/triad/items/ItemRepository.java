@@ -3,13 +3,19 @@ package io.triad.items;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 import io.helidon.dbclient.DbClient;
 import io.helidon.dbclient.DbRow;
 import io.helidon.dbclient.DbTransaction;
 
-/** Items and idempotency keys in PostgreSQL, the source of truth. */
+import io.triad.db.Database;
+
+/**
+ * Items and idempotency keys in PostgreSQL, the source of truth. Every write is one statement
+ * or one transaction, so a write PostgreSQL cancels for time (a 503) left nothing behind.
+ */
 public final class ItemRepository {
     private static final String COLUMNS = "id, name, description, quantity, version, "
             + "(extract(epoch from created_at) * 1000)::bigint AS created_ms, "
@@ -24,13 +30,16 @@ public final class ItemRepository {
     }
 
     public Optional<Item> find(long id) {
-        return db.execute().get("SELECT " + COLUMNS + " FROM items WHERE id = ?", id).map(ItemRepository::item);
+        return timed(() -> db.execute().get("SELECT " + COLUMNS + " FROM items WHERE id = ?", id).map(ItemRepository::item));
     }
 
     /** Up to limit + 1 items after the given id, so the caller knows whether a next page exists. */
     public List<Item> pageAfter(long after, int limit) {
-        try (Stream<DbRow> rows = db.execute().query(
-                "SELECT " + COLUMNS + " FROM items WHERE id > ? ORDER BY id LIMIT ?", after, limit + 1)) {
+        return timed(() -> page("SELECT " + COLUMNS + " FROM items WHERE id > ? ORDER BY id LIMIT ?", after, limit + 1));
+    }
+
+    private List<Item> page(String sql, Object... params) {
+        try (Stream<DbRow> rows = db.execute().query(sql, params)) {
             return rows.map(ItemRepository::item).toList();
         }
     }
@@ -39,14 +48,12 @@ public final class ItemRepository {
     public List<Item> pageBefore(long before, int limit) {
         String sql = "SELECT " + COLUMNS + " FROM items" + (before == 0 ? "" : " WHERE id < ?") + " ORDER BY id DESC LIMIT ?";
         Object[] params = before == 0 ? new Object[] {limit + 1} : new Object[] {before, limit + 1};
-        try (Stream<DbRow> rows = db.execute().query(sql, params)) {
-            return rows.map(ItemRepository::item).toList();
-        }
+        return timed(() -> page(sql, params));
     }
 
     public Item insert(ItemInput input) {
-        return db.execute().get("INSERT INTO items (name, description, quantity) VALUES (?, ?, ?) RETURNING " + COLUMNS,
-                input.name(), input.description(), input.quantity()).map(ItemRepository::item).orElseThrow();
+        return timed(() -> db.execute().get("INSERT INTO items (name, description, quantity) VALUES (?, ?, ?) RETURNING " + COLUMNS,
+                input.name(), input.description(), input.quantity()).map(ItemRepository::item).orElseThrow());
     }
 
     /**
@@ -55,6 +62,10 @@ public final class ItemRepository {
      * exactly one item exists per key however many requests race.
      */
     public IdempotentCreate insertOnce(String key, ItemInput input) {
+        return timed(() -> insertOnceInTransaction(key, input));
+    }
+
+    private IdempotentCreate insertOnceInTransaction(String key, ItemInput input) {
         DbTransaction tx = db.transaction();
         try {
             boolean claimed = tx.get("INSERT INTO idempotency_keys (key, fingerprint) VALUES (?, ?) "
@@ -87,23 +98,43 @@ public final class ItemRepository {
         }
     }
 
-    /** The replaced item, empty when the id is unknown or expectedVersion does not match. */
-    public Optional<Item> replace(long id, ItemInput input, Long expectedVersion) {
+    /**
+     * Replaces the item in one statement: with expectedVersions (an If-Match list) only if its
+     * version is one of them. Empty when nothing was replaced: the id is unknown or no version
+     * matched ({@link #find} tells which).
+     */
+    public Optional<Item> replace(long id, ItemInput input, List<Long> expectedVersions) {
         String sql = "UPDATE items SET name = ?, description = ?, quantity = ?, version = version + 1, updated_at = now() "
-                + "WHERE id = ?" + (expectedVersion == null ? "" : " AND version = ?") + " RETURNING " + COLUMNS;
-        Object[] params = expectedVersion == null
+                + "WHERE id = ?" + (expectedVersions == null ? "" : " AND version = ANY(?)") + " RETURNING " + COLUMNS;
+        Object[] params = expectedVersions == null
                 ? new Object[] {input.name(), input.description(), input.quantity(), id}
-                : new Object[] {input.name(), input.description(), input.quantity(), id, expectedVersion};
-        return db.execute().get(sql, params).map(ItemRepository::item);
+                : new Object[] {input.name(), input.description(), input.quantity(), id, versions(expectedVersions)};
+        return timed(() -> db.execute().get(sql, params).map(ItemRepository::item));
     }
 
-    public boolean delete(long id) {
-        return db.execute().delete("DELETE FROM items WHERE id = ?", id) > 0;
+    /** Deletes in one statement, with expectedVersions only if its version is one of them; false when nothing was deleted. */
+    public boolean delete(long id, List<Long> expectedVersions) {
+        return timed(() -> expectedVersions == null
+                ? db.execute().delete("DELETE FROM items WHERE id = ?", id) > 0
+                : db.execute().delete("DELETE FROM items WHERE id = ? AND version = ANY(?)", id, versions(expectedVersions)) > 0);
+    }
+
+    private static Long[] versions(List<Long> versions) {
+        return versions.toArray(Long[]::new);
     }
 
     /** Keys past their 24 h answer nothing any more; dropping them keeps the table small. */
     public long deleteExpiredKeys() {
-        return db.execute().delete("DELETE FROM idempotency_keys WHERE created_at < now() - " + KEY_LIFETIME);
+        return timed(() -> db.execute().delete("DELETE FROM idempotency_keys WHERE created_at < now() - " + KEY_LIFETIME));
+    }
+
+    /** PostgreSQL cancelled it for time (and rolled it back): the contract's 503. */
+    private static <T> T timed(Supplier<T> work) {
+        try {
+            return work.get();
+        } catch (RuntimeException e) {
+            throw Database.translate(e);
+        }
     }
 
     private static Item item(DbRow row) {

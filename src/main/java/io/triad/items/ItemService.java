@@ -24,6 +24,7 @@ import io.triad.http.JsonBody;
 import io.triad.http.JsonResponse;
 import io.triad.http.MethodNotAllowed;
 import jakarta.json.JsonArrayBuilder;
+import jakarta.json.JsonObject;
 import jakarta.json.JsonObjectBuilder;
 
 /** The items API of the contract: CRUD, pagination, ETag/If-Match, idempotent creates. */
@@ -32,7 +33,8 @@ public final class ItemService implements HttpService {
     static final HeaderName X_CACHE = HeaderNames.create("X-Cache");
     private static final Pattern VISIBLE_ASCII = Pattern.compile("[\\x21-\\x7E]{1,200}");
     private static final Pattern LIMIT = Pattern.compile("[1-9][0-9]{0,2}");
-    private static final Pattern STRONG_ETAG = Pattern.compile("\\s*(W/)?\"([^\"]*)\"\\s*");
+    private static final Pattern ENTITY_TAG = Pattern.compile("\\s*(W/)?\"([^\"]*)\"\\s*");
+    private static final Pattern VERSION = Pattern.compile("[1-9][0-9]{0,17}");
     private static final int DEFAULT_LIMIT = 50;
     private static final int MAX_LIMIT = 200;
 
@@ -98,9 +100,7 @@ public final class ItemService implements HttpService {
             return;
         }
         Item item = repository.find(id).orElseThrow(() -> notFound(id));
-        if (cached.state() == ItemCache.Lookup.State.MISS) {
-            cache.fill(item);
-        }
+        cache.fill(cached, item);
         answer(req, res, cached.state(), item.version(), item.toJson().toString());
     }
 
@@ -108,8 +108,9 @@ public final class ItemService implements HttpService {
         String etag = Item.etag(version);
         res.header(X_CACHE, state.name());
         res.header(HeaderNames.ETAG, etag);
+        // Weak comparison (RFC 9110 13.1.2): W/"3" matches "3".
         boolean notModified = req.headers().first(HeaderNames.IF_NONE_MATCH)
-                .map(header -> etagList(header).contains(etag) || header.strip().equals("*"))
+                .map(header -> header.strip().equals("*") || versions(header, true).contains(version))
                 .orElse(false);
         if (notModified) {
             res.status(Status.NOT_MODIFIED_304).send();
@@ -132,8 +133,10 @@ public final class ItemService implements HttpService {
         switch (repository.insertOnce(key.get(), input)) {
             case ItemRepository.IdempotentCreate.Created c -> created(res, c.item());
             case ItemRepository.IdempotentCreate.Replayed r -> {
-                long id = JsonFactories.READERS.createReader(new StringReader(r.response())).readObject().getJsonNumber("id").longValue();
-                res.header(HeaderNames.LOCATION, "/api/items/" + id);
+                JsonObject first = JsonFactories.READERS.createReader(new StringReader(r.response())).readObject();
+                res.header(HeaderNames.LOCATION, "/api/items/" + first.getJsonNumber("id").longValue());
+                // The body is the first answer, so its ETag is the version that answer carried.
+                res.header(HeaderNames.ETAG, Item.etag(first.getJsonNumber("version").longValue()));
                 res.header("Idempotent-Replayed", "true");
                 JsonResponse.send(res, Status.CREATED_201, r.response());
             }
@@ -150,38 +153,45 @@ public final class ItemService implements HttpService {
         JsonResponse.send(res, Status.CREATED_201, item.toJson().toString());
     }
 
+    /**
+     * One statement whether or not If-Match is given (the version is checked by the UPDATE
+     * itself), so a PUT PostgreSQL cancels for time left nothing, and a concurrent write between
+     * a check and the update can't slip through.
+     */
     private void replace(ServerRequest req, ServerResponse res) {
         String body = JsonBody.read(req);
         long id = id(req);
         ItemInput input = ItemInput.parse(body);
-        Optional<String> ifMatch = req.headers().first(HeaderNames.IF_MATCH).map(String::strip);
-        Long expected = null;
-        if (ifMatch.isPresent() && !ifMatch.get().equals("*")) {
-            Item current = repository.find(id).orElseThrow(() -> notFound(id));
-            if (!etagList(ifMatch.get()).contains(current.etag())) {
-                throw preconditionFailed(ifMatch.get(), current.etag());
-            }
-            expected = current.version();
-        }
-        Optional<Item> replaced = repository.replace(id, input, expected);
+        Optional<String> ifMatch = ifMatch(req);
+        Optional<Item> replaced = repository.replace(id, input, ifMatch.map(h -> versions(h, false)).orElse(null));
         if (replaced.isEmpty()) {
-            Item current = repository.find(id).orElseThrow(() -> notFound(id));
-            // The row changed between the check and the update: the precondition no longer holds.
-            throw preconditionFailed(ifMatch.orElse(""), current.etag());
+            throw notReplaced(id, ifMatch);
         }
         Item item = replaced.get();
-        cache.invalidate(id, item.version());
+        cache.invalidate(id);
         res.header(HeaderNames.ETAG, item.etag());
         JsonResponse.send(res, Status.OK_200, item.toJson().toString());
     }
 
     private void delete(ServerRequest req, ServerResponse res) {
         long id = id(req);
-        if (!repository.delete(id)) {
-            throw notFound(id);
+        Optional<String> ifMatch = ifMatch(req);
+        if (!repository.delete(id, ifMatch.map(h -> versions(h, false)).orElse(null))) {
+            throw notReplaced(id, ifMatch);
         }
-        cache.invalidateDeleted(id);
+        cache.invalidate(id);
         res.status(Status.NO_CONTENT_204).send();
+    }
+
+    /** If-Match, unless absent or "*" (any current version will do). */
+    private static Optional<String> ifMatch(ServerRequest req) {
+        return req.headers().first(HeaderNames.IF_MATCH).map(String::strip).filter(h -> !h.equals("*"));
+    }
+
+    /** Nothing was written: the item does not exist (404), or If-Match named another version (412). */
+    private ApiException notReplaced(long id, Optional<String> ifMatch) {
+        Item current = repository.find(id).orElseThrow(() -> notFound(id));
+        return preconditionFailed(ifMatch.orElse(""), current.etag());
     }
 
     private static long id(ServerRequest req) {
@@ -198,16 +208,20 @@ public final class ItemService implements HttpService {
         throw ApiException.badRequest("limit must be an integer from 1 to 200, got '" + Ids.shorten(raw) + "'");
     }
 
-    /** Strong entity tags in an If-Match / If-None-Match list; weak ones never match If-Match. */
-    private static List<String> etagList(String header) {
-        List<String> tags = new ArrayList<>();
+    /**
+     * The versions named by an If-Match / If-None-Match list. If-Match compares strongly, so a
+     * weak tag never matches there; If-None-Match compares weakly (W/"3" names version 3). A
+     * tag that is not one of our versions names nothing.
+     */
+    private static List<Long> versions(String header, boolean weakComparison) {
+        List<Long> versions = new ArrayList<>();
         for (String part : header.split(",")) {
-            Matcher m = STRONG_ETAG.matcher(part);
-            if (m.matches() && m.group(1) == null) {
-                tags.add("\"" + m.group(2) + "\"");
+            Matcher m = ENTITY_TAG.matcher(part);
+            if (m.matches() && (weakComparison || m.group(1) == null) && VERSION.matcher(m.group(2)).matches()) {
+                versions.add(Long.parseLong(m.group(2)));
             }
         }
-        return tags;
+        return versions;
     }
 
     private static ApiException notFound(long id) {

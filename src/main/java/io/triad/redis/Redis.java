@@ -1,35 +1,48 @@
 package io.triad.redis;
 
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 
 import io.triad.config.Settings;
+import org.apache.commons.pool2.PooledObject;
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
-import redis.clients.jedis.Connection;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
-import redis.clients.jedis.RedisClient;
-import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.JedisClientConfig;
+import redis.clients.jedis.JedisFactory;
+import redis.clients.jedis.JedisPool;
+import redis.clients.jedis.exceptions.JedisConnectionException;
 
 /**
- * Redis with the availability the contract asks for: Redis down is not an error. After a
- * failed call the client is skipped for {@link #BACKOFF} (reads bypass the cache at once
- * instead of each waiting for a timeout), and the heartbeat's call, which always tries,
- * is the probe that notices the recovery.
+ * Redis with the availability the contract asks for: Redis down is not an error.
+ * <p>
+ * After a failed connection (refused, reset, timed out) the client is skipped for
+ * {@link #BACKOFF}, so reads bypass the cache at once instead of each waiting for a timeout;
+ * the heartbeat's call, which always tries, is the probe that notices the recovery. Errors
+ * that say nothing about the connection (a script error, OOM under maxmemory, an exhausted
+ * local pool) fail that one call and leave Redis up.
+ * <p>
+ * Every pooled connection knows the {@code run_id} of the Redis process it talks to, read once
+ * when it is opened. A TCP connection never outlives the process, so a command sent on it is
+ * answered by exactly that process: the item cache uses this to tell a restarted Redis, or one
+ * brought back with an older copy of its data, from the one it trusted (see CacheFence).
  */
 public final class Redis implements AutoCloseable {
     static final Duration BACKOFF = Duration.ofSeconds(1);
     private static final System.Logger LOG = System.getLogger(Redis.class.getName());
 
-    private final UnifiedJedis client;
-    private final List<Runnable> recoveryListeners = new CopyOnWriteArrayList<>();
+    private final JedisPool pool;
+    private final Map<Jedis, String> runIds;
     private volatile long skipUntilNanos = System.nanoTime();
     private volatile boolean up = true;
 
-    Redis(UnifiedJedis client) {
-        this.client = client;
+    private Redis(JedisPool pool, Map<Jedis, String> runIds) {
+        this.pool = pool;
+        this.runIds = runIds;
     }
 
     public static Redis connect(Settings settings) {
@@ -52,39 +65,40 @@ public final class Redis implements AutoCloseable {
         if (path != null && path.length() > 1) {
             config.database(Integer.parseInt(path.substring(1)));
         }
-        GenericObjectPoolConfig<Connection> pool = new GenericObjectPoolConfig<>();
-        pool.setMaxTotal(64);
-        pool.setMaxIdle(16);
-        pool.setMinIdle(0);
-        pool.setMaxWait(Duration.ofMillis(500));
-        pool.setJmxEnabled(false);
-        RedisClient client = RedisClient.builder()
-                .hostAndPort(new HostAndPort(uri.getHost(), uri.getPort() < 0 ? 6379 : uri.getPort()))
-                .clientConfig(config.build())
-                .poolConfig(pool)
-                .build();
-        return new Redis(client);
+        GenericObjectPoolConfig<Jedis> poolConfig = new GenericObjectPoolConfig<>();
+        poolConfig.setMaxTotal(64);
+        poolConfig.setMaxIdle(16);
+        poolConfig.setMinIdle(0);
+        poolConfig.setMaxWait(Duration.ofMillis(300));
+        poolConfig.setJmxEnabled(false);
+        Map<Jedis, String> runIds = new ConcurrentHashMap<>();
+        HostAndPort address = new HostAndPort(uri.getHost(), uri.getPort() < 0 ? 6379 : uri.getPort());
+        return new Redis(new JedisPool(poolConfig, new RunIdTrackingFactory(address, config.build(), runIds)), runIds);
     }
 
     /** Runs op unless Redis failed in the last second; throws {@link RedisUnavailableException} otherwise. */
-    public <T> T call(Function<UnifiedJedis, T> op) {
+    public <T> T call(Function<Jedis, T> op) {
+        return call((jedis, runId) -> op.apply(jedis));
+    }
+
+    /** Like {@link #call(Function)}, and tells op which Redis process (run_id) the connection reaches. */
+    public <T> T call(BiFunction<Jedis, String, T> op) {
         if (System.nanoTime() - skipUntilNanos < 0) {
             throw new RedisUnavailableException("redis skipped after a recent failure", null);
         }
         return probe(op);
     }
 
-    /** Like {@link #call} but always tries: the heartbeat uses it to notice a recovery. */
-    public <T> T probe(Function<UnifiedJedis, T> op) {
-        try {
-            T result = op.apply(client);
-            if (!up) {
-                up = true;
-                LOG.log(System.Logger.Level.INFO, "redis is reachable again");
-                recoveryListeners.forEach(Runnable::run);
-            }
-            return result;
-        } catch (RuntimeException e) {
+    /** Like {@link #call(Function)} but always tries: the heartbeat uses it to notice a recovery. */
+    public <T> T probe(Function<Jedis, T> op) {
+        return probe((jedis, runId) -> op.apply(jedis));
+    }
+
+    private <T> T probe(BiFunction<Jedis, String, T> op) {
+        T result;
+        try (Jedis jedis = pool.getResource()) {
+            result = op.apply(jedis, runIds.get(jedis));
+        } catch (JedisConnectionException e) {
             skipUntilNanos = System.nanoTime() + BACKOFF.toNanos();
             if (up) {
                 up = false;
@@ -92,15 +106,57 @@ public final class Redis implements AutoCloseable {
                         + e.getMessage());
             }
             throw new RedisUnavailableException(e.getMessage(), e);
+        } catch (RuntimeException e) {
+            // The connection works; this call did not (script, OOM, pool exhausted, parse error).
+            throw new RedisUnavailableException(e.getMessage(), e);
         }
-    }
-
-    public void onRecovery(Runnable listener) {
-        recoveryListeners.add(listener);
+        if (!up) {
+            up = true;
+            LOG.log(System.Logger.Level.INFO, "redis is reachable again");
+        }
+        return result;
     }
 
     @Override
     public void close() {
-        client.close();
+        pool.close();
+    }
+
+    /** Jedis' own factory, plus the run_id of each new connection's server. */
+    private static final class RunIdTrackingFactory extends JedisFactory {
+        private final Map<Jedis, String> runIds;
+
+        RunIdTrackingFactory(HostAndPort address, JedisClientConfig config, Map<Jedis, String> runIds) {
+            super(address, config);
+            this.runIds = runIds;
+        }
+
+        @Override
+        public PooledObject<Jedis> makeObject() throws Exception {
+            PooledObject<Jedis> pooled = super.makeObject();
+            Jedis jedis = pooled.getObject();
+            try {
+                runIds.put(jedis, runId(jedis.info("server")));
+            } catch (RuntimeException e) {
+                jedis.close();
+                throw e;
+            }
+            return pooled;
+        }
+
+        @Override
+        public void destroyObject(PooledObject<Jedis> pooled) throws Exception {
+            runIds.remove(pooled.getObject());
+            super.destroyObject(pooled);
+        }
+
+        static String runId(String info) {
+            for (String line : info.split("\r?\n")) {
+                if (line.startsWith("run_id:")) {
+                    return line.substring("run_id:".length()).strip();
+                }
+            }
+            throw new IllegalStateException("INFO server has no run_id");
+        }
     }
 }

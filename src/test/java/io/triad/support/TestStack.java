@@ -53,6 +53,8 @@ public final class TestStack {
                         new PortBinding(Ports.Binding.bindIpAndPort("127.0.0.1", postgresPort), ExposedPort.tcp(5432))))
                 .withStartupTimeout(Duration.ofMinutes(2));
         redis = new GenericContainer<>(DockerImageName.parse(ProjectFiles.composeImage("redis")))
+                // DEBUG SLEEP is one of the faults the cache is tested against.
+                .withCommand("redis-server", "--enable-debug-command", "yes")
                 .withExposedPorts(6379)
                 .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withPortBindings(
                         new PortBinding(Ports.Binding.bindIpAndPort("127.0.0.1", redisPort), ExposedPort.tcp(6379))))
@@ -98,6 +100,34 @@ public final class TestStack {
             command[0] = "redis-cli";
             System.arraycopy(args, 0, command, 1, args.length);
             return redis.execInContainer(command).getStdout().strip();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A shell command inside the Redis container (its data lives in /data). */
+    public String redisShell(String command) {
+        return exec(redis, "sh", "-c", command);
+    }
+
+    /**
+     * Redis stops without saving and comes back with the RDB file at rdbPath as its data: an
+     * operator restoring an older backup, or a crash that loses what the last save did not hold.
+     */
+    public void restartRedisWith(String rdbPath) {
+        exec(redis, "sh", "-c", "cp " + rdbPath + " /data/dump.rdb && redis-cli SHUTDOWN NOSAVE || true");
+        Await.until(Duration.ofSeconds(10), "redis stopped",
+                () -> !Boolean.TRUE.equals(docker().inspectContainerCmd(redis.getContainerId()).exec().getState().getRunning()));
+        startRedis();
+        Await.until(Duration.ofSeconds(10), "redis answers", () -> "PONG".equals(redisCli("PING")));
+    }
+
+    private static String exec(GenericContainer<?> container, String... command) {
+        try {
+            return container.execInContainer(command).getStdout().strip();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
