@@ -64,6 +64,8 @@ public final class CacheFence {
     private final Database database;
     private final Redis redis;
     private volatile State state = new State(1, 0, "", System.nanoTime());
+    /** For logging the loss and the return of the row once each, not every poll. */
+    private volatile boolean readable = true;
     /** A bump this instance owes the row (its own write could not invalidate, and PostgreSQL failed too). */
     private final AtomicLong owedBumps = new AtomicLong();
 
@@ -150,13 +152,20 @@ public final class CacheFence {
             long start = System.nanoTime();
             State read = read(start);
             state = read;
+            if (!readable) {
+                readable = true;
+                LOG.log(System.Logger.Level.INFO, "cache fence readable again");
+            }
             String current = currentRunId();
             if (current != null && (!read.clean() || !read.runId().equals(current))) {
                 clean(read.generation(), start);
             }
         } catch (SQLException | RuntimeException e) {
             // The lease runs out by itself; until the row can be read again, reads bypass the cache.
-            LOG.log(System.Logger.Level.DEBUG, "cache fence not read: " + e.getMessage());
+            if (readable) {
+                readable = false;
+                LOG.log(System.Logger.Level.WARNING, "cache fence not readable, item reads bypass the cache: " + e.getMessage());
+            }
         }
     }
 

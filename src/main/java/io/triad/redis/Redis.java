@@ -51,6 +51,8 @@ public final class Redis implements AutoCloseable {
                 .connectionTimeoutMillis(300)
                 .socketTimeoutMillis(500)
                 .clientName("triad-" + settings.instanceId())
+                // RESP2, the protocol the pooled Jedis speaks (and every Redis 6+ answers), without a HELLO per connection.
+                .serverDefaultProtocol()
                 .ssl("rediss".equals(uri.getScheme()));
         String userInfo = uri.getUserInfo();
         if (userInfo != null && userInfo.contains(":")) {

@@ -61,6 +61,8 @@ class SaturationTest {
                 assertThat(shed.statusCode(), is(503));
                 assertThat(shed.headers().firstValue("Retry-After").orElseThrow(), is("1"));
                 assertThat(Api.json(shed).getString("detail"), containsString("capacity"));
+                assertThat("readiness is not starved by the saturated request pool",
+                        new Api(server.port(Triad.ADMIN_SOCKET)).get("/health/ready").statusCode(), is(200));
                 lock.rollback();
                 holder.join();
             }

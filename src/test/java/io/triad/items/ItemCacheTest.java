@@ -251,7 +251,7 @@ class ItemCacheTest {
 
     /** Both instances trust the cache again (after a fault: cleaned, the row read). */
     private void awaitCacheInUse() {
-        Await.until(Duration.ofSeconds(10), "the cache trusted by both instances", () -> {
+        Await.until(Duration.ofSeconds(30), "the cache trusted by both instances", () -> {
             long probe = 1L << 50;
             return writer.cache.get(probe).state() != ItemCache.Lookup.State.BYPASS
                     && reader.cache.get(probe).state() != ItemCache.Lookup.State.BYPASS;

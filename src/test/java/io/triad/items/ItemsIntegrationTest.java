@@ -164,6 +164,22 @@ class ItemsIntegrationTest {
         assertThat(api.put("/api/items/" + id, "{\"name\":\"z\"}", "If-Match", "\"1\", \"2\"").statusCode(), is(200));
         assertThat(api.put("/api/items/" + id, "{\"name\":\"w\"}", "If-Match", "*").statusCode(), is(200));
         assertThat(api.get("/api/items/" + id, "If-None-Match", "\"4\"").statusCode(), is(304));
+        assertThat("If-None-Match compares weakly", api.get("/api/items/" + id, "If-None-Match", "W/\"4\"").statusCode(), is(304));
+        assertThat(api.get("/api/items/" + id, "If-None-Match", "W/\"3\", \"5\"").statusCode(), is(200));
+    }
+
+    @Test
+    void deleteHonoursIfMatch() {
+        long id = create("kept");
+        HttpResponse<String> refused = api.delete("/api/items/" + id, "If-Match", "\"2\"");
+        assertThat(refused.statusCode(), is(412));
+        assertThat(refused.headers().firstValue("Content-Type").orElseThrow(), startsWith("application/problem+json"));
+        assertThat(refused.headers().firstValue("ETag").orElseThrow(), is("\"1\""));
+        assertThat("the item stays", api.get("/api/items/" + id).statusCode(), is(200));
+        assertThat("a weak tag never matches If-Match", api.delete("/api/items/" + id, "If-Match", "W/\"1\"").statusCode(), is(412));
+        assertThat(api.delete("/api/items/" + id, "If-Match", "\"1\"").statusCode(), is(204));
+        assertThat(api.get("/api/items/" + id).statusCode(), is(404));
+        assertThat(api.delete("/api/items/" + id, "If-Match", "\"1\"").statusCode(), is(404));
     }
 
     @Test
@@ -238,8 +254,14 @@ class ItemsIntegrationTest {
                 "{ \"quantity\" : 2 , \"description\" : null, \"name\":\"  once \" }", "Idempotency-Key", key);
         assertThat(repeat.statusCode(), is(201));
         assertThat(repeat.body(), is(first.body()));
+        assertThat("the replay carries the ETag of the version it shows",
+                repeat.headers().firstValue("ETag").orElseThrow(), is(first.headers().firstValue("ETag").orElseThrow()));
         assertThat(repeat.headers().firstValue("Location"), is(first.headers().firstValue("Location")));
         assertThat(rowsNamed("once", key), is(1));
+        api.put(first.headers().firstValue("Location").orElseThrow(), "{\"name\":\"changed since\"}");
+        HttpResponse<String> later = api.post("/api/items", "{\"name\":\"once\",\"quantity\":2}", "Idempotency-Key", key);
+        assertThat(later.body(), is(first.body()));
+        assertThat(later.headers().firstValue("ETag").orElseThrow(), is("\"1\""));
 
         HttpResponse<String> other = api.post("/api/items", "{\"name\":\"different\"}", "Idempotency-Key", key);
         assertThat(other.statusCode(), is(422));
