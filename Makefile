@@ -39,27 +39,60 @@ _need-jdk:
 _need-node:
 	@command -v node >/dev/null 2>&1 && node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || { echo "Node.js 20 or newer is missing: install it (https://nodejs.org) for the end-to-end tests."; exit 1; }
 
+# Every password of the stack: secret file name (under TRIAD_SECRETS_DIR) : variable in compose/.env.
+# db: the service's PostgreSQL role triad (web and postgres); db_owner: the schema owner
+# triad_owner; postgres: the superuser (these two reach the postgres container only).
+TRIAD_SECRETS := db:TRIAD_DB_PASSWORD db_owner:TRIAD_DB_OWNER_PASSWORD postgres:TRIAD_POSTGRES_PASSWORD redis:TRIAD_REDIS_PASSWORD
+# The PostgreSQL volume of the project `triad` (the name Compose gives pgdata).
+PGDATA_VOLUME := triad_pgdata
+RANDOM_PASSWORD := { openssl rand -hex 24 2>/dev/null || od -An -N24 -tx1 /dev/urandom | tr -d ' \n'; }
+
 # First run: random passwords into compose/.env (mode 600, git-ignored); later runs reuse it.
 $(TRIAD_ENV):
 	@! docker volume inspect triad_pgdata >/dev/null 2>&1 || { echo "$@ is missing, but the volume triad_pgdata exists: its passwords were in the old $@. Restore that file, or run 'make clean' to delete the data and start over."; exit 1; }
-	@umask 077; { sed -e "s/^TRIAD_DB_PASSWORD=.*/TRIAD_DB_PASSWORD=$$(openssl rand -hex 24 2>/dev/null || od -An -N24 -tx1 /dev/urandom | tr -d ' \n')/" \
-	                  -e "s/^TRIAD_REDIS_PASSWORD=.*/TRIAD_REDIS_PASSWORD=$$(openssl rand -hex 24 2>/dev/null || od -An -N24 -tx1 /dev/urandom | tr -d ' \n')/" \
-	                  compose/.env.example > $@.tmp && chmod 600 $@.tmp && mv $@.tmp $@; } \
+	@umask 077; \
+	 while IFS= read -r line; do \
+	   case "$$line" in TRIAD_*_PASSWORD=*) printf '%s=%s\n' "$${line%%=*}" "$$($(RANDOM_PASSWORD))";; *) printf '%s\n' "$$line";; esac; \
+	 done < compose/.env.example > $@.tmp && chmod 600 $@.tmp && mv $@.tmp $@ \
 	 && echo "Wrote $@ with new random passwords (mode 600, not committed)."
 
 .PHONY: secrets
-secrets: $(TRIAD_ENV) ## Render the passwords of compose/.env into the secret files the containers read
+secrets: $(TRIAD_ENV) ## Render the passwords of compose/.env into the secret files the containers read (adds missing ones)
 	@set -e; umask 077; \
-	 dir=$$(sed -n 's/^TRIAD_SECRETS_DIR=//p' $(TRIAD_ENV) | tail -n1); dir=compose/$${dir:-./secrets}; \
+	 for s in $(TRIAD_SECRETS); do \
+	   k=$${s#*:}; grep -q "^$$k=" $(TRIAD_ENV) && continue; \
+	   [ -z "$$(tail -c1 $(TRIAD_ENV))" ] || echo >> $(TRIAD_ENV); \
+	   printf '%s=%s\n' "$$k" "$$($(RANDOM_PASSWORD))" >> $(TRIAD_ENV); \
+	   echo "Added $$k to $(TRIAD_ENV): a new random password (this version of the stack needs it; the others are unchanged)."; \
+	 done; \
+	 dir=$$(sed -n 's/^TRIAD_SECRETS_DIR=//p' $(TRIAD_ENV) | tail -n1); dir=$${dir:-./secrets}; \
+	 case "$$dir" in /*) ;; *) dir=compose/$$dir;; esac; \
 	 mkdir -p "$$dir"; chmod 700 "$$dir"; \
-	 for s in db:TRIAD_DB_PASSWORD redis:TRIAD_REDIS_PASSWORD; do \
+	 for s in $(TRIAD_SECRETS); do \
 	   v=$$(sed -n "s/^$${s#*:}=//p" $(TRIAD_ENV) | tail -n1); \
-	   [ -n "$$v" ] || { echo "$${s#*:} is empty in $(TRIAD_ENV)"; exit 1; }; \
+	   [ -n "$$v" ] || { echo "$${s#*:} is empty in $(TRIAD_ENV): set a password (letters and digits), or delete the line and run make secrets to get a random one."; exit 1; }; \
 	   printf '%s' "$$v" > "$$dir/$${s%%:*}_password.tmp"; \
 	   chmod 444 "$$dir/$${s%%:*}_password.tmp"; mv -f "$$dir/$${s%%:*}_password.tmp" "$$dir/$${s%%:*}_password"; \
 	 done
 # (Files are 444 so the non-root service can read its bind-mounted copy; the 700 folder keeps
 # other host users out.)
+
+# A volume initialised before the roles split has the service's role triad as its superuser:
+# the stack would start, with the service connected as a superuser. Checked before the service
+# starts; a fresh volume is split by construction (db/roles.sh), so only an existing one is.
+.PHONY: _db-roles-check
+_db-roles-check: secrets
+	@docker volume inspect $(PGDATA_VOLUME) >/dev/null 2>&1 || exit 0; \
+	 $(COMPOSE) up -d --wait postgres >/dev/null 2>&1 || { echo "PostgreSQL did not become healthy: see 'make logs SERVICE=postgres'."; exit 1; }; \
+	 su=$$(for u in postgres triad; do $(COMPOSE) exec -T postgres psql -XqtA -U $$u -d triad -c "SELECT rolsuper FROM pg_roles WHERE rolname = 'triad'" 2>/dev/null && break; done); \
+	 [ "$$su" != t ] || { echo "The volume $(PGDATA_VOLUME) predates the PostgreSQL roles split (the service's role triad is a superuser in it): run 'make db-migrate-roles' once (keeps the data), or 'make clean' to start empty."; exit 1; }
+
+.PHONY: db-migrate-roles
+db-migrate-roles: _need-docker secrets ## One-off, keeps the data: split the roles of a PostgreSQL volume from before the split (service role = superuser)
+	$(COMPOSE) stop web1 web2 web3
+	$(COMPOSE) up -d --wait postgres
+	$(COMPOSE) exec -T postgres bash -s < db/migrate-roles.sh
+	@echo "Migrated: start the stack with 'make up' (SKIP_IMAGE=1 reuses the image)."
 
 .PHONY: image
 image: _need-docker _need-jdk ## Build the image triad:<version> and triad:latest into the local Docker engine (Jib)
@@ -67,7 +100,7 @@ image: _need-docker _need-jdk ## Build the image triad:<version> and triad:lates
 	  -Dgit.revision=$$(git rev-parse HEAD 2>/dev/null || echo unknown)
 
 .PHONY: up
-up: _need-docker $(if $(SKIP_IMAGE),,image) secrets ## Build the image, start the stack (3 instances, Nginx, PostgreSQL, Redis), wait until healthy; SKIP_IMAGE=1 reuses the image
+up: _need-docker $(if $(SKIP_IMAGE),,image) secrets _db-roles-check ## Build the image, start the stack (3 instances, Nginx, PostgreSQL, Redis), wait until healthy; SKIP_IMAGE=1 reuses the image
 	$(COMPOSE) up -d --wait --remove-orphans
 	@port=$$(sed -n 's/^TRIAD_PORT=//p' $(TRIAD_ENV) | tail -n1); bind=$$(sed -n 's/^TRIAD_BIND=//p' $(TRIAD_ENV) | tail -n1); \
 	 echo "triad is up: http://$${bind:-127.0.0.1}:$${port:-9999}/"

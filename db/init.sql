@@ -1,6 +1,12 @@
 -- triad schema. Idempotent: safe to run on every start of an empty or an existing database.
--- PostgreSQL runs it from /docker-entrypoint-initdb.d (Compose, Kubernetes); the service only
--- verifies that it was loaded and never creates tables itself.
+-- PostgreSQL runs it from /docker-entrypoint-initdb.d (Compose, Kubernetes) as 20-init.sql,
+-- after 10-roles.sh (db/roles.sh) created the roles; the service only verifies that it was
+-- loaded and never creates tables itself.
+--
+-- Everything below is created by, and owned by, triad_owner: a run as that role (a migration
+-- tool) does the same as a run by the superuser. The service's role triad gets DML on these
+-- tables and nothing else: it cannot create, alter, drop or truncate.
+SET ROLE triad_owner;
 
 CREATE TABLE IF NOT EXISTS items (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -41,3 +47,10 @@ CREATE TABLE IF NOT EXISTS cache_fence (
     poisoned_at      timestamptz NOT NULL DEFAULT now()
 );
 INSERT INTO cache_fence DEFAULT VALUES ON CONFLICT DO NOTHING;
+
+-- The service's privileges: what its queries need, on these tables only. The identity
+-- sequence is used through the column; USAGE lets a query call nextval() on it too.
+GRANT SELECT, INSERT, UPDATE, DELETE ON items, idempotency_keys, cache_fence TO triad;
+GRANT USAGE ON SEQUENCE items_id_seq TO triad;
+
+RESET ROLE;

@@ -1,12 +1,14 @@
 // Consistency checks: each takes the manifests and the facts and returns a list of
 // problems (empty = fine). consistency.test.mjs runs each on the real files, and on a
 // copy broken on purpose, where it must report a problem.
-import { nginxSize, nginxSeconds, isoSeconds } from './facts.mjs';
-import { INITDB_NAME, INITDB_KEY } from './initdb.mjs';
+import { nginxSize, nginxSeconds, isoSeconds, redisFlags } from './facts.mjs';
+import { INITDB_NAME, INITDB_FILES } from './initdb.mjs';
 
 export const NS = 'triad';
 export const SECRET = 'triad-secrets';
 export const SECRET_KEYS = ['db-password', 'redis-password'];
+// The PostgreSQL superuser's and schema owner's passwords: only the postgres pod mounts it.
+export const ADMIN_SECRET = 'triad-db-admin';
 
 // ---- helpers --------------------------------------------------------------------------
 export const find = (objs, kind, name) => objs.find((o) => o.kind === kind && o.metadata?.name === name);
@@ -58,6 +60,14 @@ function serviceOf(objs, host) {
   const [name, ns = NS, svc] = String(host).split('.');
   if (ns !== NS || (svc !== undefined && svc !== 'svc')) return undefined;
   return find(objs, 'Service', name);
+}
+
+/** Bytes of a Kubernetes quantity (256Mi), a Redis size (128mb) or a Compose size (256m). */
+export function parseQuantity(q) {
+  const m = /^(\d+)(Ki|Mi|Gi|k|kb|m|mb|g|gb|K|M|G)?$/i.exec(String(q ?? ''));
+  if (!m) return NaN;
+  const unit = (m[2] ?? '').toLowerCase().replace(/b$|i$/, '');
+  return Number(m[1]) * { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[unit];
 }
 
 // ---- the checks -------------------------------------------------------------------------
@@ -168,7 +178,6 @@ export const checks = {
     const dbUrl = parseUrl(env.get('DB_URL')?.value);
     const pg = containerEnv(objs, container(find(objs, 'StatefulSet', 'postgres'), 'postgres'));
     if (dbUrl && dbUrl.pathname.slice(1) !== pg.get('POSTGRES_DB')?.value) p.push(`DB_URL database ${dbUrl.pathname.slice(1)} != POSTGRES_DB ${pg.get('POSTGRES_DB')?.value}`);
-    if (env.get('DB_USER')?.value !== pg.get('POSTGRES_USER')?.value) p.push(`DB_USER ${env.get('DB_USER')?.value} != POSTGRES_USER ${pg.get('POSTGRES_USER')?.value}`);
     for (const name of ['CACHE_TTL', 'SHUTDOWN_GRACE']) {
       if (env.has(name)) { try { isoSeconds(env.get(name).value); } catch (e) { p.push(`${name}: ${e.message}`); } }
     }
@@ -266,18 +275,62 @@ export const checks = {
     return p;
   },
 
-  'init-SQL ConfigMap is db/init.sql byte for byte and is mounted into postgres'(objs, f) {
+  'init ConfigMap holds db/roles.sh and db/init.sql byte for byte, under the names Compose mounts them, and is mounted into postgres'(objs, f) {
     const p = [];
     const cm = find(objs, 'ConfigMap', INITDB_NAME);
-    const sql = cm?.data?.[INITDB_KEY];
-    if (sql === undefined) p.push(`no ConfigMap ${INITDB_NAME} with key ${INITDB_KEY}`);
-    else if (Buffer.compare(Buffer.from(sql, 'utf8'), Buffer.from(f.initSql, 'utf8')) !== 0) p.push(`ConfigMap ${INITDB_NAME} differs from db/init.sql: run make k8s-configmap`);
-    if (Object.keys(cm?.data ?? {}).length !== 1 || cm?.binaryData) p.push(`ConfigMap ${INITDB_NAME} holds more than ${INITDB_KEY}`);
+    const keys = Object.keys(INITDB_FILES);
+    if (!cm) p.push(`no ConfigMap ${INITDB_NAME}`);
+    for (const key of keys) {
+      const have = cm?.data?.[key];
+      if (have === undefined) p.push(`ConfigMap ${INITDB_NAME} has no ${key}`);
+      else if (Buffer.compare(Buffer.from(have, 'utf8'), Buffer.from(f.initdb[key], 'utf8')) !== 0) p.push(`ConfigMap ${INITDB_NAME} ${key} differs from ${INITDB_FILES[key]}: run make k8s-configmap`);
+    }
+    const extra = Object.keys(cm?.data ?? {}).filter((k) => !keys.includes(k));
+    if (extra.length || cm?.binaryData) p.push(`ConfigMap ${INITDB_NAME} holds more than ${keys.join(', ')}: ${extra.join(', ')}`);
     const ss = find(objs, 'StatefulSet', 'postgres');
     const c = container(ss, 'postgres');
     const m = c?.volumeMounts?.find((x) => x.mountPath === '/docker-entrypoint-initdb.d');
     const v = podSpec(ss)?.volumes?.find((x) => x.name === m?.name);
     if (v?.configMap?.name !== INITDB_NAME) p.push(`postgres does not mount ConfigMap ${INITDB_NAME} at /docker-entrypoint-initdb.d`);
+    if (v?.configMap?.items) p.push(`postgres mounts only some keys of ${INITDB_NAME}`);
+    // Compose runs the same files under the same names (so in the same order).
+    const composeInit = (f.compose.postgres?.volumes ?? []).map(String)
+      .map((x) => /^\.\.\/(.+?):\/docker-entrypoint-initdb\.d\/([^:]+)(:ro)?$/.exec(x)).filter(Boolean)
+      .map((x) => `${x[2]}=${x[1]}`).sort();
+    const want = keys.map((k) => `${k}=${INITDB_FILES[k]}`).sort();
+    if (JSON.stringify(composeInit) !== JSON.stringify(want)) p.push(`compose postgres mounts ${JSON.stringify(composeInit)} into /docker-entrypoint-initdb.d, k8s ${JSON.stringify(want)}`);
+    return p;
+  },
+
+  'PostgreSQL roles: the service connects as the DML role of db/init.sql, neither owner nor superuser; their passwords reach postgres only'(objs, f) {
+    const p = [];
+    const d = find(objs, 'Deployment', 'triad');
+    const ss = find(objs, 'StatefulSet', 'postgres');
+    const c = container(ss, 'postgres');
+    const pg = containerEnv(objs, c);
+    const dbUser = containerEnv(objs, container(d, 'triad')).get('DB_USER')?.value;
+    const superuser = pg.get('POSTGRES_USER')?.value;
+    const { created, owner, app } = f.roles;
+    if (!owner || !created.includes(owner)) p.push(`db/init.sql does not SET ROLE to a role db/roles.sh creates (${owner})`);
+    if (app.length !== 1 || !created.includes(app[0])) p.push(`db/init.sql grants to ${JSON.stringify(app)}, not to one role db/roles.sh creates`);
+    if (dbUser !== app[0]) p.push(`DB_USER ${dbUser} is not the role db/init.sql grants DML to (${app[0]})`);
+    if (!superuser || superuser === dbUser || superuser === owner) p.push(`POSTGRES_USER ${superuser} must be a superuser distinct from the service (${dbUser}) and the owner (${owner})`);
+    if (f.compose.postgres?.environment?.POSTGRES_USER !== superuser) p.push(`POSTGRES_USER ${superuser} != compose's ${f.compose.postgres?.environment?.POSTGRES_USER}`);
+    if (pg.get('POSTGRES_INITDB_ARGS')?.value !== f.compose.postgres?.environment?.POSTGRES_INITDB_ARGS) p.push(`POSTGRES_INITDB_ARGS ${pg.get('POSTGRES_INITDB_ARGS')?.value} != compose's ${f.compose.postgres?.environment?.POSTGRES_INITDB_ARGS}`);
+    const files = secretFiles(ss, c);
+    for (const [name, secret, key] of [['POSTGRES_PASSWORD_FILE', ADMIN_SECRET, 'postgres-password'], ['TRIAD_OWNER_PASSWORD_FILE', ADMIN_SECRET, 'owner-password'], ['TRIAD_APP_PASSWORD_FILE', SECRET, 'db-password']]) {
+      const src = files.get(pg.get(name)?.value);
+      if (src?.secretName !== secret || src?.key !== key) p.push(`postgres ${name} is not ${secret}/${key}`);
+    }
+    for (const w of workloads(objs)) {
+      for (const v of podSpec(w)?.volumes ?? []) {
+        if (v.secret?.secretName === ADMIN_SECRET && w !== ss) p.push(`${w.kind}/${w.metadata.name} mounts ${ADMIN_SECRET}`);
+        if (v.secret?.secretName === SECRET && w === d) {
+          const keys = (v.secret.items ?? []).map((i) => i.key).sort();
+          if (JSON.stringify(keys) !== JSON.stringify([...SECRET_KEYS].sort())) p.push(`triad mounts ${SECRET} keys ${keys.length ? keys.join(', ') : 'all'}, want only ${SECRET_KEYS.join(', ')}`);
+        }
+      }
+    }
     return p;
   },
 
@@ -289,7 +342,7 @@ export const checks = {
     const env = containerEnv(objs, c);
     if (env.has('POSTGRES_PASSWORD')) p.push('POSTGRES_PASSWORD is set; use POSTGRES_PASSWORD_FILE');
     const src = secretFiles(ss, c).get(env.get('POSTGRES_PASSWORD_FILE')?.value);
-    if (src?.secretName !== SECRET || src?.key !== 'db-password') p.push('POSTGRES_PASSWORD_FILE is not triad-secrets/db-password');
+    if (src?.secretName !== ADMIN_SECRET || src?.key !== 'postgres-password') p.push(`POSTGRES_PASSWORD_FILE is not ${ADMIN_SECRET}/postgres-password`);
     const claim = ss?.spec?.volumeClaimTemplates?.[0]?.metadata?.name;
     const dataMount = c?.volumeMounts?.find((m) => m.name === claim)?.mountPath;
     if (!claim || !dataMount) p.push('postgres data is no volumeClaimTemplate');
@@ -316,6 +369,16 @@ export const checks = {
     const pwFile = [...secretFiles(ss, c)].find(([, s]) => s.secretName === SECRET && s.key === 'redis-password')?.[0];
     if (!pwFile || !cmd.includes(pwFile)) p.push('redis does not read its password from triad-secrets/redis-password');
     if (/--requirepass/.test(cmd)) p.push('the password must not be on the redis-server command line');
+    // Bounded memory: Redis evicts (only keys with a TTL) before the kernel kills it.
+    const flags = redisFlags(cmd);
+    const composeCmd = [].concat(f.compose.redis?.command ?? []).join(' ');
+    const composeFlags = redisFlags(composeCmd);
+    const limit = parseQuantity(c?.resources?.limits?.memory);
+    const maxmemory = parseQuantity(flags.maxmemory);
+    if (!(maxmemory > 0 && maxmemory < limit)) p.push(`redis --maxmemory ${flags.maxmemory} is not below the memory limit ${c?.resources?.limits?.memory}`);
+    if (!/^volatile-(lru|lfu)$/.test(flags['maxmemory-policy'] ?? '')) p.push(`redis --maxmemory-policy ${flags['maxmemory-policy']} is not volatile-lru/lfu (evict only keys with a TTL, the least used first)`);
+    for (const k of ['maxmemory', 'maxmemory-policy']) if (flags[k] !== composeFlags[k]) p.push(`redis --${k} ${flags[k]} != compose's ${composeFlags[k]}`);
+    if (!(parseQuantity(composeFlags.maxmemory) < parseQuantity(f.compose.redis?.mem_limit))) p.push(`compose redis --maxmemory ${composeFlags.maxmemory} is not below its mem_limit ${f.compose.redis?.mem_limit}`);
     for (const probe of ['readinessProbe', 'livenessProbe']) {
       const pc = (c?.[probe]?.exec?.command ?? []).join(' ');
       if (!/redis-cli/.test(pc) || !pwFile || !pc.includes(pwFile)) p.push(`redis ${probe} is no authenticated redis-cli ping`);

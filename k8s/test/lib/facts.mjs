@@ -4,7 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { API_MD, POM, INIT_SQL, NGINX_DIR, COMPOSE } from './paths.mjs';
+import { API_MD, POM, NGINX_DIR, COMPOSE, REPO } from './paths.mjs';
+import { INITDB_FILES } from './initdb.mjs';
 
 function section(md, heading) {
   const start = md.search(new RegExp(`^## ${heading}`, 'm'));
@@ -125,15 +126,37 @@ export function composeImages(text) {
   return Object.fromEntries(Object.entries(services).map(([k, v]) => [k, v?.image]));
 }
 
+/** The compose/compose.yaml services Kubernetes mirrors (postgres, redis), as parsed. */
+export function composeServices(text) {
+  const services = YAML.parse(text, { merge: true })?.services ?? {};
+  return { postgres: services.postgres, redis: services.redis };
+}
+
+/** The role names db/roles.sh creates and the one that owns the tables of db/init.sql. */
+export function parseRoles(rolesSh, initSql) {
+  const created = [...rolesSh.matchAll(/'CREATE ROLE (\w+)'/g)].map((m) => m[1]);
+  const owner = /^SET ROLE (\w+);/m.exec(initSql)?.[1];
+  const granted = [...initSql.matchAll(/^GRANT [A-Z, ]+ ON [\w, ]+ TO (\w+);/gm)].map((m) => m[1]);
+  return { created, owner, app: [...new Set(granted)] };
+}
+
+/** Redis settings given as --name value flags in a command line. */
+export function redisFlags(cmd) {
+  return Object.fromEntries([...String(cmd).matchAll(/--([a-z-]+) (\S+)/g)].map((m) => [m[1], m[2]]));
+}
+
 export const NGINX_DIRECTIVES = ['client_max_body_size', 'proxy_connect_timeout', 'proxy_send_timeout', 'proxy_read_timeout'];
 
 export function loadFacts() {
+  const read = (src) => fs.readFileSync(path.join(REPO, src), 'utf8');
   if (!fs.existsSync(API_MD)) throw new Error(`the contract is missing: ${API_MD} (shared/ must sit beside the repo)`);
   return {
     api: parseApiMd(fs.readFileSync(API_MD, 'utf8')),
     pom: parsePom(fs.readFileSync(POM, 'utf8')),
     nginx: parseNginx(NGINX_DIR, NGINX_DIRECTIVES),
-    initSql: fs.readFileSync(INIT_SQL, 'utf8'),
+    initdb: Object.fromEntries(Object.entries(INITDB_FILES).map(([key, src]) => [key, read(src)])),
     composeImages: composeImages(fs.readFileSync(COMPOSE, 'utf8')),
+    compose: composeServices(fs.readFileSync(COMPOSE, 'utf8')),
+    roles: parseRoles(read(INITDB_FILES['10-roles.sh']), read(INITDB_FILES['20-init.sql'])),
   };
 }

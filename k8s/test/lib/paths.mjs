@@ -8,7 +8,6 @@ export const K8S = path.join(REPO, 'k8s');
 // The contract lives beside the repo: ../shared/API.md (also in CI, where shared/ sits next to the clone).
 export const API_MD = process.env.TRIAD_API_MD || path.resolve(REPO, '..', 'shared', 'API.md');
 export const POM = path.join(REPO, 'pom.xml');
-export const INIT_SQL = path.join(REPO, 'db', 'init.sql');
 export const NGINX_DIR = path.join(REPO, 'nginx');
 export const INITDB_CONFIGMAP = path.join(K8S, '11-triad-initdb.yaml');
 export const COMPOSE = path.join(REPO, 'compose', 'compose.yaml');

@@ -22,18 +22,28 @@ import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.PostgreSQLContainer;
 import org.testcontainers.containers.wait.strategy.Wait;
+import org.testcontainers.images.builder.Transferable;
 import org.testcontainers.utility.DockerImageName;
 import org.testcontainers.utility.MountableFile;
 
 /**
- * One real PostgreSQL (schema loaded from db/init.sql the way Compose loads it) and one real
- * Redis for the whole test run. Their host ports are fixed when created, so a fault test can
+ * One real PostgreSQL (roles from db/roles.sh and schema from db/init.sql, loaded the way Compose
+ * loads them) and one real Redis for the whole test run. The service connects as the role
+ * triad, which has DML on its tables only; {@link #jdbc()} is the superuser, for tests that lock
+ * tables or look behind the service's back. Their host ports are fixed when created, so a fault test can
  * stop and start a container and the service finds it again on the same address.
  */
 public final class TestStack {
+    public static final String SERVICE_ROLE = "triad";
+    public static final String OWNER_ROLE = "triad_owner";
+    public static final String SUPERUSER = "postgres";
+
     private static TestStack instance;
 
+    /** The service's role triad (DB_USER), as compose/compose.yaml's db_password secret. */
     private final String dbPassword = UUID.randomUUID().toString();
+    private final String ownerPassword = UUID.randomUUID().toString();
+    private final String superuserPassword = UUID.randomUUID().toString();
     private final int postgresPort = freePort();
     private final int redisPort = freePort();
     private final PostgreSQLContainer<?> postgres;
@@ -43,12 +53,21 @@ public final class TestStack {
     private TestStack() {
         DockerImageName pgImage = DockerImageName.parse(ProjectFiles.composeImage("postgres"))
                 .asCompatibleSubstituteFor("postgres");
+        // The same superuser, secret files, initdb arguments and init scripts (names, hence
+        // order) as the postgres service of compose/compose.yaml.
         postgres = new PostgreSQLContainer<>(pgImage)
                 .withDatabaseName("triad")
-                .withUsername("triad")
-                .withPassword(dbPassword)
+                .withUsername(SUPERUSER)
+                .withPassword(superuserPassword)
+                .withEnv("POSTGRES_INITDB_ARGS", "--auth-local=peer --auth-host=scram-sha-256")
+                .withEnv("TRIAD_APP_PASSWORD_FILE", "/run/secrets/db_password")
+                .withEnv("TRIAD_OWNER_PASSWORD_FILE", "/run/secrets/db_owner_password")
+                .withCopyToContainer(Transferable.of(dbPassword, 0444), "/run/secrets/db_password")
+                .withCopyToContainer(Transferable.of(ownerPassword, 0444), "/run/secrets/db_owner_password")
+                .withCopyFileToContainer(MountableFile.forHostPath(ProjectFiles.ROOT.resolve("db/roles.sh")),
+                        "/docker-entrypoint-initdb.d/10-roles.sh")
                 .withCopyFileToContainer(MountableFile.forHostPath(ProjectFiles.INIT_SQL),
-                        "/docker-entrypoint-initdb.d/init.sql")
+                        "/docker-entrypoint-initdb.d/20-init.sql")
                 .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withPortBindings(
                         new PortBinding(Ports.Binding.bindIpAndPort("127.0.0.1", postgresPort), ExposedPort.tcp(5432))))
                 .withStartupTimeout(Duration.ofMinutes(2));
@@ -76,7 +95,7 @@ public final class TestStack {
         Map<String, String> env = new HashMap<>();
         env.put("INSTANCE_ID", instanceId);
         env.put("DB_URL", "jdbc:postgresql://127.0.0.1:" + postgresPort + "/triad");
-        env.put("DB_USER", "triad");
+        env.put("DB_USER", SERVICE_ROLE);
         env.put("DB_PASSWORD", dbPassword);
         env.put("REDIS_URL", "redis://127.0.0.1:" + redisPort);
         env.put("SERVER_PORT", "0");
@@ -90,8 +109,23 @@ public final class TestStack {
         return Settings.load(Config.create(), env(instanceId));
     }
 
+    /** A superuser connection (not the service's role): for LOCK TABLE, clean-ups and checks. */
     public Connection jdbc() throws SQLException {
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + postgresPort + "/triad", "triad", dbPassword);
+        return DriverManager.getConnection(jdbcUrl(), SUPERUSER, superuserPassword);
+    }
+
+    /** A connection as the service's own role, with the service's privileges. */
+    public Connection jdbcAsService() throws SQLException {
+        return DriverManager.getConnection(jdbcUrl(), SERVICE_ROLE, dbPassword);
+    }
+
+    /** A connection as the schema owner, which migrations run as. */
+    public Connection jdbcAsOwner() throws SQLException {
+        return DriverManager.getConnection(jdbcUrl(), OWNER_ROLE, ownerPassword);
+    }
+
+    private String jdbcUrl() {
+        return "jdbc:postgresql://127.0.0.1:" + postgresPort + "/triad";
     }
 
     public String redisCli(String... args) {
