@@ -477,7 +477,9 @@ def cleanup():
     missing key is a miss that reads PostgreSQL."""
     sql = ["DELETE FROM idempotency_keys WHERE key LIKE 'bench-%'", "DELETE FROM items WHERE name LIKE 'bench-%'",
            "VACUUM ANALYZE items", "VACUUM ANALYZE idempotency_keys"]
-    args = ["docker", "exec", container("postgres"), "psql", "-U", "triad", "-d", "triad"]
+    # As the image's superuser over the socket: the service role may not VACUUM.
+    args = ["docker", "exec", container("postgres"), "sh", "-c",
+            'exec psql -U "$POSTGRES_USER" -d "$POSTGRES_DB" "$@"', "psql"]
     for statement in sql:    # one -c each: VACUUM cannot run inside the transaction of a multi-statement -c
         args += ["-c", statement]
     out = " ".join(sh(args).split())
