@@ -9,7 +9,9 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.Map;
 
+import io.helidon.common.buffers.DataReader;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
@@ -87,8 +89,12 @@ public final class JsonBody {
                     break;
                 }
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        } catch (IOException | UncheckedIOException | DataReader.InsufficientDataAvailableException e) {
+            // The client hung up (or its proxy cut it off) before the whole body arrived: a
+            // client's failure, not ours, so a 400 that likely reaches nobody and no stack trace.
+            throw new ApiException(Status.BAD_REQUEST_400,
+                    "the request body ended after " + total + " bytes, before its declared length; send the whole body",
+                    Map.of(HeaderNames.CONNECTION.defaultCase(), "close"));
         }
         return total <= MAX_BYTES ? out.toByteArray() : null;
     }
