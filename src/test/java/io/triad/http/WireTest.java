@@ -176,6 +176,21 @@ class WireTest {
         assertThat(count("unrouted", "other", 400), is(other + 1));
     }
 
+    @Test
+    void aMalformedChunkedBodyIsAProblemUnderTheClientsRequestId() {
+        String request = "POST /api/items HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: chunk-1\r\n"
+                + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                + "zz\r\n{}\r\n0\r\n\r\n";
+        double before = count("/api/items", "POST", 400);
+        RawHttp.Answer answer = RawHttp.exchange(port, request);
+        assertThat(answer.toString(), answer.status(), is(400));
+        assertProblem("bad chunk size", answer);
+        assertThat(answer.header("X-Request-Id").orElse(""), is("chunk-1"));
+        // Counted once (by the filter, not again by the direct handler), once the answer is out.
+        Await.until(Duration.ofSeconds(5), "the refusal to be counted", () -> count("/api/items", "POST", 400) >= before + 1);
+        assertThat(count("/api/items", "POST", 400), is(before + 1));
+    }
+
     /** Issue 9 point 5: every known path answers 405 with Allow for a method it does not serve. */
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
@@ -201,8 +216,13 @@ class WireTest {
     }
 
     /** Issue 9 point 1: a client that hangs up mid-body is not a SEVERE stack trace. */
-    @Test
-    void aClientThatHangsUpMidBodyLeavesNoStackTrace() throws IOException {
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "POST | /api/items       | 400",
+            "PUT  | /api/items/1     | 400",
+            "POST | /api/instance    | 405",
+            "POST | /no/such/page    | 404"})
+    void aClientThatHangsUpMidBodyLeavesNoStackTrace(String method, String path, int status) throws IOException {
         List<LogRecord> loud = new CopyOnWriteArrayList<>();
         List<String> access = new CopyOnWriteArrayList<>();
         Handler capture = new Handler() {
@@ -232,7 +252,7 @@ class WireTest {
             for (int i = 0; i < 3; i++) {
                 try (Socket socket = new Socket("127.0.0.1", port)) {
                     OutputStream out = socket.getOutputStream();
-                    out.write(("POST /api/items HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    out.write((method + " " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                             + "X-Request-Id: hangup-" + i + "\r\nContent-Length: 1000\r\n\r\n{\"name\":\"x")
                             .getBytes(StandardCharsets.UTF_8));
                     out.flush();
@@ -247,19 +267,25 @@ class WireTest {
         assertThat(loud.stream().map(r -> r.getLevel() + " " + r.getLoggerName() + ": " + r.getMessage()
                 + (r.getThrown() == null ? "" : " " + r.getThrown())).toList(), empty());
         for (String line : access) {
-            assertThat(line, matchesPattern("POST /api/items 400 .*"));
+            assertThat(line, startsWith(method + " " + path + " " + status + " "));
         }
     }
 
     @Test
-    void adminUnknownPathIsAProblemToo() {
-        var answer = admin.get("/no/such/thing");
-        assertThat(answer.statusCode(), is(404));
-        assertThat(answer.headers().firstValue("Content-Type").orElse(""), startsWith(Problem.MEDIA_TYPE));
-        assertThat(answer.body(), not(containsString("Exception")));
+    void adminPortAnswersProblemsToo() {
+        RawHttp.Answer missing = RawHttp.exchange(adminPort, RawHttp.request("GET", "/no/such/thing"));
+        assertThat(missing.toString(), missing.status(), is(404));
+        assertProblem("admin GET /no/such/thing", missing);
         RawHttp.Answer bad = RawHttp.exchange(adminPort, RawHttp.request("GET", "/%zz"));
-        assertThat(bad.status(), is(400));
+        assertThat(bad.toString(), bad.status(), is(400));
         assertProblem("admin /%zz", bad);
+        RawHttp.Answer post = RawHttp.exchange(adminPort, RawHttp.request("POST", "/health", "Content-Length: 0"));
+        assertThat(post.toString(), post.status(), is(405));
+        assertThat(post.header("Allow").orElse(""), is("GET"));
+        assertProblem("admin POST /health", post);
+        RawHttp.Answer madeUp = RawHttp.exchange(adminPort, RawHttp.request("ZABC", "/metrics"));
+        assertThat(madeUp.toString(), madeUp.status(), is(501));
+        assertProblem("admin ZABC /metrics", madeUp);
     }
 
     private static String madeUpMethod(int i) {
