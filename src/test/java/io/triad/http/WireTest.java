@@ -74,10 +74,13 @@ class WireTest {
     @Test
     void thousandsOfMadeUpMethodsAddNoMetricSeries() {
         String[] paths = {"/api/items", "/api/items/7", "/api/instance", "/", "/no/such/page"};
-        // Warm up: the first made-up method on each path may add its one "other" series.
+        // Warm up: the first made-up method on each path may add its one "other" series. A request
+        // is counted just after its answer is sent: wait for the counts before reading the series.
+        double counted = otherCount();
         for (String path : paths) {
             RawHttp.exchange(port, RawHttp.request("ZWARMUP", path));
         }
+        awaitOtherCount(counted + paths.length);
         List<String> before = series();
         int bytesBefore = metricsText().length();
         for (int i = 0; i < 3000; i++) {
@@ -94,6 +97,7 @@ class WireTest {
             assertProblem(what, answer);
             assertThat(what, answer.header("X-Request-Id").orElse(""), is("m-" + i));
         }
+        awaitOtherCount(counted + paths.length + 3000);
         List<String> after = series();
         assertThat("series added by 3000 made-up methods: " + after.stream().filter(s -> !before.contains(s)).toList(),
                 after.size(), is(before.size()));
@@ -321,6 +325,23 @@ class WireTest {
             all.add(m.group(1));
         }
         return all;
+    }
+
+    /** Requests counted under method="other", refusals before routing aside. */
+    private double otherCount() {
+        Matcher m = Pattern.compile(SERIES.pattern() + " (\\S+)").matcher(metricsText());
+        double sum = 0;
+        while (m.find()) {
+            if (m.group(1).contains("method=\"other\"") && !m.group(1).contains("route=\"unrouted\"")) {
+                sum += Double.parseDouble(m.group(2));
+            }
+        }
+        return sum;
+    }
+
+    private void awaitOtherCount(double expected) {
+        Await.until(Duration.ofSeconds(10), expected + " requests counted as method=\"other\"", () -> otherCount() >= expected);
+        assertThat(otherCount(), is(expected));
     }
 
     private double count(String route, String method, int status) {
