@@ -10,6 +10,7 @@ import java.util.regex.Pattern;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Headers;
+import io.helidon.http.Status;
 import io.helidon.logging.common.HelidonMdc;
 import io.helidon.webserver.http.Filter;
 import io.helidon.webserver.http.FilterChain;
@@ -61,7 +62,13 @@ public final class PublicRequestFilter implements Filter {
             res.header(HeaderNames.CONNECTION, "close");
         }
         try {
-            chain.proceed();
+            if (routable(req)) {
+                chain.proceed();
+            } else {
+                Problem.send(req, res, Status.BAD_REQUEST_400, "the request target '"
+                        + Ids.shorten(req.prologue().uriPath().rawPath())
+                        + "' has no path; this service is not a proxy: send a path starting with /");
+            }
         } finally {
             long nanos = System.nanoTime() - start;
             int status = res.status().code();
@@ -69,6 +76,20 @@ public final class PublicRequestFilter implements Filter {
             metrics.record(routeOf(req), method, status, nanos);
             logAccess(method, req.prologue().uriPath().rawPath(), status, nanos, instanceId, client(req));
             HelidonMdc.remove(MDC_REQUEST_ID);
+        }
+    }
+
+    /**
+     * Whether the request target has a path. The authority form ("CONNECT host:443", or any
+     * method with "host:port") has none, and Helidon's route matching then fails with a
+     * NullPointerException: a 500 and a stack trace per request. The absolute form
+     * ("http://host/api/items") has one and is routed as usual.
+     */
+    private static boolean routable(RoutingRequest req) {
+        try {
+            return req.prologue().uriPath().path() != null;
+        } catch (IllegalArgumentException e) {
+            return false;
         }
     }
 

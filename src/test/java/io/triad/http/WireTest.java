@@ -131,7 +131,9 @@ class WireTest {
             "GET /api/items HTTP/1.1 extra               | 400",
             "GET /api/items HTTP/1.0                     | 505",
             "GET /api/items HTTP/9.9                     | 400",
-            "G(T /api/items HTTP/1.1                     | 400"})
+            "G(T /api/items HTTP/1.1                     | 400",
+            "CONNECT example.com:443 HTTP/1.1            | 400",
+            "GET example.com:80 HTTP/1.1                 | 400"})
     void requestLinesRefusedBeforeRoutingAreProblems(String requestLine, int status) {
         String request = requestLine.strip() + "\r\nHost: localhost\r\nX-Request-Id: pre-1\r\nConnection: close\r\n\r\n";
         RawHttp.Answer answer = RawHttp.exchange(port, request);
@@ -158,6 +160,15 @@ class WireTest {
         assertProblem(header, answer);
         // A header that cannot be parsed loses the others with it; a bad framing header does not.
         assertThat(answer.header("X-Request-Id").orElse(""), matchesPattern("hdr-1|" + UUID));
+    }
+
+    @Test
+    void aTargetInAbsoluteFormIsRouted() {
+        RawHttp.Answer answer = RawHttp.exchange(port, RawHttp.request("GET", "http://localhost/api/instance"));
+        assertThat(answer.toString(), answer.status(), is(200));
+        RawHttp.Answer missing = RawHttp.exchange(port, RawHttp.request("GET", "http://localhost/api/items/0"));
+        assertThat(missing.toString(), missing.status(), is(400));
+        assertProblem("absolute form", missing);
     }
 
     @Test
