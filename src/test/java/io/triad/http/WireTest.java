@@ -206,6 +206,50 @@ class WireTest {
         assertThat(count("/api/items", "POST", 400), is(before + 1));
     }
 
+    /**
+     * Seeded random request lines and headers, valid and not: every answer is below 500 (or
+     * 501/505, which name what the client asked for), every refusal problem+json with an id,
+     * and nothing is logged at WARNING or above.
+     */
+    @Test
+    void noRequestAtTheWireProducesA500OrALoudLog() {
+        String[] methods = {"GET", "POST", "DELETE", "get", "ZQX", "G(T", "OPTIONS", "CONNECT", ""};
+        String[] targets = {"/", "/api/items", "/api/items/1", "/%zz", "/%", "/api/items/%00", "*", "host:1",
+                "http://h/api/instance", "/api/items?limit=%zz", "/a#frag", "/\u007f", "/api/items?after=1&&&", "//api//items"};
+        String[] versions = {"HTTP/1.1", "HTTP/1.1", "HTTP/1.0", "HTTP/2.0", "HTTP/1.1 x", "", "http/1.1"};
+        String[] headers = {"Host: localhost", "Host: localhost", "X-Request-Id: fz", "Content-Length: 0", "Content-Length: x",
+                "Transfer-Encoding: chunked", "Bad Header: 1", ": empty", "X-A:\u0000", "Content-Type: application/json",
+                "Expect: 100-continue", "Host: a:b:c"};
+        List<LogRecord> loud = new CopyOnWriteArrayList<>();
+        Handler capture = loudRecords(loud);
+        Logger.getLogger("").addHandler(capture);
+        try {
+            java.util.Random random = new java.util.Random(20261202);
+            for (int i = 0; i < 300; i++) {
+                StringBuilder request = new StringBuilder()
+                        .append(methods[random.nextInt(methods.length)]).append(' ')
+                        .append(targets[random.nextInt(targets.length)]).append(' ')
+                        .append(versions[random.nextInt(versions.length)]).append("\r\n");
+                for (int h = random.nextInt(4); h > 0; h--) {
+                    request.append(headers[random.nextInt(headers.length)]).append("\r\n");
+                }
+                request.append("Connection: close\r\n\r\n");
+                if (request.indexOf("chunked") >= 0) {
+                    request.append("0\r\n\r\n");
+                }
+                RawHttp.Answer answer = RawHttp.exchange(port, request.toString());
+                String what = request.toString().replace("\r\n", " | ") + " -> " + answer;
+                assertThat(what, answer.status() < 500 || answer.status() == 501 || answer.status() == 505, is(true));
+                if (answer.status() >= 400) {
+                    assertProblem(what, answer);
+                }
+            }
+        } finally {
+            Logger.getLogger("").removeHandler(capture);
+        }
+        assertThat(describe(loud), empty());
+    }
+
     /** Issue 9 point 5: every known path answers 405 with Allow for a method it does not serve. */
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
@@ -241,11 +285,11 @@ class WireTest {
         List<LogRecord> loud = new CopyOnWriteArrayList<>();
         List<String> access = new CopyOnWriteArrayList<>();
         Handler capture = new Handler() {
+            private final Handler loudOnes = loudRecords(loud);
+
             @Override
             public void publish(LogRecord record) {
-                if (record.getLevel().intValue() >= Level.WARNING.intValue() || record.getThrown() != null) {
-                    loud.add(record);
-                }
+                loudOnes.publish(record);
                 if ("io.triad.access".equals(record.getLoggerName())
                         && HelidonMdc.get(PublicRequestFilter.MDC_REQUEST_ID).orElse("").startsWith("hangup-")) {
                     access.add(record.getMessage());
@@ -261,7 +305,6 @@ class WireTest {
             }
         };
         Logger root = Logger.getLogger("");
-        Level rootLevel = root.getLevel();
         root.addHandler(capture);
         try {
             for (int i = 0; i < 3; i++) {
@@ -277,10 +320,8 @@ class WireTest {
             }
         } finally {
             root.removeHandler(capture);
-            root.setLevel(rootLevel);
         }
-        assertThat(loud.stream().map(r -> r.getLevel() + " " + r.getLoggerName() + ": " + r.getMessage()
-                + (r.getThrown() == null ? "" : " " + r.getThrown())).toList(), empty());
+        assertThat(describe(loud), empty());
         for (String line : access) {
             assertThat(line, startsWith(method + " " + path + " " + status + " "));
         }
@@ -301,6 +342,31 @@ class WireTest {
         RawHttp.Answer madeUp = RawHttp.exchange(adminPort, RawHttp.request("ZABC", "/metrics"));
         assertThat(madeUp.toString(), madeUp.status(), is(501));
         assertProblem("admin ZABC /metrics", madeUp);
+    }
+
+    /** Collects what an operator would be paged or puzzled by: WARNING and above, or any stack trace. */
+    private static Handler loudRecords(List<LogRecord> loud) {
+        return new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                if (record.getLevel().intValue() >= Level.WARNING.intValue() || record.getThrown() != null) {
+                    loud.add(record);
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+    }
+
+    private static List<String> describe(List<LogRecord> records) {
+        return records.stream().map(r -> r.getLevel() + " " + r.getLoggerName() + ": " + r.getMessage()
+                + (r.getThrown() == null ? "" : " " + r.getThrown())).toList();
     }
 
     private static String madeUpMethod(int i) {
