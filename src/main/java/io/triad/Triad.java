@@ -84,16 +84,21 @@ public final class Triad implements AutoCloseable {
         return new Triad(settings);
     }
 
-    /** Both sockets, the observe feature on the admin socket only, and the public routing. */
+    /**
+     * Both sockets, the observe feature on the admin socket only, and the public routing. On
+     * both, the requests Helidon refuses before routing are answered as problem+json too.
+     */
     public void configure(WebServerConfig.Builder server) {
         server.port(settings.serverPort())
                 .shutdownHook(false)
                 .featuresDiscoverServices(false)
                 .shutdownGracePeriod(inFlightGrace())
+                .directHandlers(io.triad.http.RefusedRequests.publicSocket(settings.instanceId(), cluster::countRequest, requestMetrics))
                 .putSocket(ADMIN_SOCKET, admin -> admin
                         .host(server.host())
                         .port(settings.adminPort())
-                        .shutdownGracePeriod(inFlightGrace()))
+                        .shutdownGracePeriod(inFlightGrace())
+                        .directHandlers(io.triad.http.RefusedRequests.adminSocket(settings.instanceId())))
                 .addFeature(observe())
                 .routing(this::routing);
     }

@@ -13,11 +13,14 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 import io.helidon.http.HeaderNames;
+import io.helidon.http.Method;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+
+import io.triad.http.MethodNotAllowed;
 
 /**
  * The dashboard's static files from the classpath folder web/. The ETag is a hash of the
@@ -43,15 +46,12 @@ public final class DashboardService implements HttpService {
 
     @Override
     public void routing(HttpRules rules) {
-        rules.get("/*", this::serve);
+        rules.get("/*", this::serve)
+                .any("/*", this::otherMethod);
     }
 
     private void serve(ServerRequest req, ServerResponse res) {
-        String path = req.path().path();
-        if (path.equals("/")) {
-            path = "/index.html";
-        }
-        Optional<Asset> asset = SAFE_PATH.matcher(path).matches() ? cached(path) : Optional.empty();
+        Optional<Asset> asset = asset(req);
         if (asset.isEmpty()) {
             res.next();
             return;
@@ -70,6 +70,23 @@ public final class DashboardService implements HttpService {
         }
         res.header(HeaderNames.CONTENT_TYPE, a.type());
         res.send(a.content());
+    }
+
+    /** A file that exists answers other methods 405 with Allow; anything else is not ours. */
+    private void otherMethod(ServerRequest req, ServerResponse res) {
+        if (req.prologue().method() == Method.GET || asset(req).isEmpty()) {
+            res.next();
+            return;
+        }
+        throw MethodNotAllowed.refusal(req, Method.GET);
+    }
+
+    private Optional<Asset> asset(ServerRequest req) {
+        String path = req.path().path();
+        if (path.equals("/")) {
+            path = "/index.html";
+        }
+        return SAFE_PATH.matcher(path).matches() ? cached(path) : Optional.empty();
     }
 
     private Optional<Asset> cached(String path) {

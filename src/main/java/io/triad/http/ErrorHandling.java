@@ -31,10 +31,19 @@ public final class ErrorHandling {
                 .error(Throwable.class, ErrorHandling::unexpected);
     }
 
-    /** The last route: any path nobody else answered. */
+    /**
+     * The last route: any path nobody else answered. A method this service serves nowhere is
+     * 501 (RFC 9110 §15.6.2) rather than 404, so a client learns that no path would help.
+     */
     public static void notFound(ServerRequest req, ServerResponse res) {
-        answer(req, res, ApiException.notFound("no resource at " + req.prologue().method().text() + " "
-                + Ids.shorten(req.prologue().uriPath().rawPath())));
+        String method = req.prologue().method().text();
+        String path = Ids.shorten(req.prologue().uriPath().rawPath());
+        if (RequestMetrics.methodLabel(method).equals(RequestMetrics.OTHER)) {
+            answer(req, res, new ApiException(Status.NOT_IMPLEMENTED_501, "method '" + Ids.shorten(method)
+                    + "' is not supported by this service; use GET, POST, PUT or DELETE"));
+            return;
+        }
+        answer(req, res, ApiException.notFound("no resource at " + method + " " + path));
     }
 
     private static void answer(ServerRequest req, ServerResponse res, ApiException e) {

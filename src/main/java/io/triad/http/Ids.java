@@ -24,9 +24,14 @@ public final class Ids {
 
     /** A value quoted in an error detail, cut at 40 characters. */
     public static String shorten(String raw) {
+        return shorten(raw, 40);
+    }
+
+    /** A value quoted in an error, cut at {@code max} characters. */
+    public static String shorten(String raw, int max) {
         if (raw == null) {
             return "";
         }
-        return raw.length() <= 40 ? raw : raw.substring(0, 40) + "…";
+        return raw.length() <= max ? raw : raw.substring(0, max) + "…";
     }
 }

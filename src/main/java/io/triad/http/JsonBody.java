@@ -9,8 +9,11 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.Map;
 
+import io.helidon.common.buffers.DataReader;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.RequestException;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
 
@@ -23,6 +26,8 @@ import io.helidon.webserver.http.ServerRequest;
 public final class JsonBody {
     /** The contract's limit; Nginx's client_max_body_size and the Ingress use the same. */
     public static final int MAX_BYTES = 64 * 1024;
+    /** The framing of a body that could not be read is lost: the connection cannot carry another request. */
+    private static final Map<String, String> CLOSE = Map.of(HeaderNames.CONNECTION.defaultCase(), "close");
     /** Beyond this the connection is not worth keeping: stop reading and let it close. */
     private static final long MAX_DRAIN_BYTES = 16L * 1024 * 1024;
 
@@ -87,8 +92,19 @@ public final class JsonBody {
                     break;
                 }
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        } catch (IOException | UncheckedIOException | DataReader.InsufficientDataAvailableException e) {
+            // The client hung up (or its proxy cut it off) before the whole body arrived: a
+            // client's failure, not ours, so a 400 that likely reaches nobody and no stack trace.
+            throw new ApiException(Status.BAD_REQUEST_400,
+                    "the request body ended after " + total + " bytes, before its declared length; send the whole body",
+                    CLOSE);
+        } catch (RequestException | IllegalArgumentException | DataReader.IncorrectNewLineException e) {
+            // Helidon parses the chunked framing while we read: a chunk size that is not hex
+            // surfaces as a bare NumberFormatException, other framing errors as RequestException.
+            Status status = e instanceof RequestException re && re.status().code() < 500 ? re.status() : Status.BAD_REQUEST_400;
+            throw new ApiException(status, status == Status.BAD_REQUEST_400
+                    ? "the chunked request body is malformed (chunk size or line ending); send Content-Length or valid chunks"
+                    : "the request body was refused: " + status.reasonPhrase(), CLOSE);
         }
         return total <= MAX_BYTES ? out.toByteArray() : null;
     }

@@ -19,13 +19,27 @@ public final class Problem {
         send(req, res, e.status(), e.getMessage());
     }
 
+    /** The path as the client wrote it; for a target in absolute or authority form, its path or "/". */
+    private static String instance(ServerRequest req) {
+        String raw = req.prologue().uriPath().rawPath();
+        if (raw.startsWith("/")) {
+            return raw;
+        }
+        try {
+            String path = req.prologue().uriPath().path();
+            return path != null && path.startsWith("/") ? path : "/";
+        } catch (IllegalArgumentException e) {
+            return "/";
+        }
+    }
+
     public static void send(ServerRequest req, ServerResponse res, Status status, String detail) {
         String body = JsonFactories.BUILDERS.createObjectBuilder()
                 .add("type", "about:blank")
                 .add("title", status.reasonPhrase())
                 .add("status", status.code())
                 .add("detail", detail)
-                .add("instance", req.prologue().uriPath().rawPath())
+                .add("instance", instance(req))
                 .build()
                 .toString();
         res.status(status);

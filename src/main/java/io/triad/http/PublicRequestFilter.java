@@ -2,12 +2,15 @@ package io.triad.http;
 
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import java.util.Map;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Pattern;
 
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.Headers;
+import io.helidon.http.Status;
 import io.helidon.logging.common.HelidonMdc;
 import io.helidon.webserver.http.Filter;
 import io.helidon.webserver.http.FilterChain;
@@ -28,6 +31,11 @@ public final class PublicRequestFilter implements Filter {
     private static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; "
             + "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
     private static final Logger ACCESS = Logger.getLogger("io.triad.access");
+    /** Sent with every public answer, those refused before routing included. */
+    static final Map<String, String> SECURITY_HEADERS = Map.of(
+            HeaderNames.X_CONTENT_TYPE_OPTIONS.defaultCase(), "nosniff",
+            "Content-Security-Policy", CSP,
+            "Referrer-Policy", "no-referrer");
 
     private final String instanceId;
     private final BooleanSupplier draining;
@@ -44,39 +52,66 @@ public final class PublicRequestFilter implements Filter {
     @Override
     public void filter(FilterChain chain, RoutingRequest req, RoutingResponse res) {
         long start = System.nanoTime();
-        String requestId = req.headers().first(X_REQUEST_ID)
-                .filter(id -> SANE_REQUEST_ID.matcher(id).matches())
-                .orElseGet(() -> UUID.randomUUID().toString());
+        String requestId = requestId(req.headers());
         HelidonMdc.set(MDC_REQUEST_ID, requestId);
         countRequest.run();
         res.header(X_INSTANCE, instanceId);
         res.header(X_REQUEST_ID, requestId);
-        res.header(HeaderNames.X_CONTENT_TYPE_OPTIONS, "nosniff");
-        res.header("Content-Security-Policy", CSP);
-        res.header("Referrer-Policy", "no-referrer");
+        SECURITY_HEADERS.forEach(res::header);
         if (draining.getAsBoolean()) {
             res.header(HeaderNames.CONNECTION, "close");
         }
         try {
-            chain.proceed();
+            if (routable(req)) {
+                chain.proceed();
+            } else {
+                Problem.send(req, res, Status.BAD_REQUEST_400, "the request target '"
+                        + Ids.shorten(req.prologue().uriPath().rawPath())
+                        + "' has no path; this service is not a proxy: send a path starting with /");
+            }
         } finally {
             long nanos = System.nanoTime() - start;
             int status = res.status().code();
-            String route = routeOf(req);
             String method = req.prologue().method().text();
-            metrics.record(route, method, status, nanos);
-            if (ACCESS.isLoggable(Level.INFO)) {
-                long tenthsOfMs = nanos / 100_000;
-                String line = new StringBuilder(120)
-                        .append(method).append(' ').append(req.prologue().uriPath().rawPath()).append(' ')
-                        .append(status).append(' ')
-                        .append(tenthsOfMs / 10).append('.').append(tenthsOfMs % 10).append("ms instance=")
-                        .append(instanceId).append(" client=").append(client(req))
-                        .toString();
-                // With the source given, JUL does not walk the stack to find it.
-                ACCESS.logp(Level.INFO, PublicRequestFilter.class.getName(), "filter", line);
-            }
+            metrics.record(routeOf(req), method, status, nanos);
+            logAccess(method, req.prologue().uriPath().rawPath(), status, nanos, instanceId, client(req));
             HelidonMdc.remove(MDC_REQUEST_ID);
+        }
+    }
+
+    /**
+     * Whether the request target has a path. The authority form ("CONNECT host:443", or any
+     * method with "host:port") has none, and Helidon's route matching then fails with a
+     * NullPointerException: a 500 and a stack trace per request. The absolute form
+     * ("http://host/api/items") has one and is routed as usual.
+     */
+    private static boolean routable(RoutingRequest req) {
+        try {
+            return req.prologue().uriPath().path() != null;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /** The client's X-Request-Id when it is a sane token, otherwise a new one. */
+    static String requestId(Headers headers) {
+        return headers.first(X_REQUEST_ID)
+                .filter(id -> SANE_REQUEST_ID.matcher(id).matches())
+                .orElseGet(() -> UUID.randomUUID().toString());
+    }
+
+    /** One access-log line; the request id comes from the MDC, as on every line of the request. */
+    static void logAccess(String method, String rawPath, int status, long nanos, String instanceId, String client) {
+        if (ACCESS.isLoggable(Level.INFO)) {
+            long tenthsOfMs = nanos / 100_000;
+            String line = new StringBuilder(120)
+                    .append(method).append(' ').append(rawPath).append(' ')
+                    .append(status).append(' ')
+                    .append(tenthsOfMs / 10).append('.').append(tenthsOfMs % 10).append("ms instance=")
+                    .append(instanceId).append(" client=").append(client)
+                    .toString();
+            // With the source given, JUL does not walk the stack to find it.
+            ACCESS.logp(Level.INFO, PublicRequestFilter.class.getName(), "filter", line);
         }
     }
 
@@ -106,11 +141,14 @@ public final class PublicRequestFilter implements Filter {
         return false;
     }
 
-    /** The matched pattern without a trailing slash, or "unmatched" for the 404 route. */
+    /**
+     * The routing pattern that answered (a registered pattern, never the request's path, so the
+     * label set is fixed), without a doubled or trailing slash; "unmatched" for the 404 route.
+     */
     private static String routeOf(RoutingRequest req) {
-        String pattern = req.matchingPattern().orElse("");
-        if (pattern.isEmpty() || pattern.contains("*")) {
-            return pattern.isEmpty() ? "unmatched" : pattern;
+        String pattern = req.matchingPattern().orElse("").replace("//", "/");
+        if (pattern.isEmpty()) {
+            return "unmatched";
         }
         return pattern.length() > 1 && pattern.endsWith("/") ? pattern.substring(0, pattern.length() - 1) : pattern;
     }

@@ -1,0 +1,64 @@
+package io.triad.http;
+
+import io.helidon.metrics.api.Meter;
+import io.helidon.metrics.api.MeterRegistry;
+import io.helidon.metrics.api.Metrics;
+import io.helidon.metrics.api.Timer;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.is;
+
+/** The request series stay bounded whatever labels reach them. */
+class RequestMetricsTest {
+    private final MeterRegistry registry = Metrics.createMeterRegistry();
+    private final RequestMetrics metrics = new RequestMetrics(registry);
+
+    @Test
+    void madeUpMethodsAndStatusesShareOneSeries() {
+        for (int i = 0; i < 5000; i++) {
+            metrics.record("/api/items", "Z" + i, 405, 1_000);
+        }
+        metrics.record("/api/items", "GET", 200, 1_000);
+        metrics.record("/api/items", "GET", 1000, 1_000);
+        assertThat(series(), is(3L));
+        assertThat(timer("/api/items", "other", "405").count(), is(5000L));
+        assertThat(timer("/api/items", "GET", "other").count(), is(1L));
+    }
+
+    @Test
+    void routesThatBreakTheFixedSetStopAtTheCap() {
+        for (int i = 0; i < RequestMetrics.MAX_SERIES + 5000; i++) {
+            metrics.record("/leak/" + i, "GET", 200, 1_000);
+        }
+        assertThat(series(), is((long) RequestMetrics.MAX_SERIES + 1));
+        assertThat(timer("other", "other", "other").count(), is(5000L));
+        // A series that existed before the cap goes on counting under its own labels.
+        metrics.record("/leak/7", "GET", 200, 1_000);
+        assertThat(timer("/leak/7", "GET", "200").count(), is(2L));
+    }
+
+    /** Helidon backs every registry with one Prometheus registry: leave no series behind for /metrics. */
+    @AfterEach
+    void removeSeries() {
+        registry.meters(m -> m.id().name().equals("triad.http.requests")).forEach(registry::remove);
+        assertThat(Metrics.globalRegistry().meters(m -> m.id().tagsMap().getOrDefault("route", "").startsWith("/leak/"))
+                .size(), is(0));
+    }
+
+    private long series() {
+        return registry.meters(m -> m.id().name().equals("triad.http.requests")).size();
+    }
+
+    private Timer timer(String route, String method, String status) {
+        for (Meter m : registry.meters(m -> m.id().name().equals("triad.http.requests"))) {
+            var tags = m.id().tagsMap();
+            if (route.equals(tags.get("route")) && method.equals(tags.get("method")) && status.equals(tags.get("status"))) {
+                return (Timer) m;
+            }
+        }
+        throw new AssertionError("no series route=" + route + " method=" + method + " status=" + status);
+    }
+}
