@@ -26,7 +26,7 @@ import io.triad.config.Settings;
  * lock after its client got the answer. Client side, a request waits at most
  * {@link #POOL_WAIT} for a connection, then PostgreSQL gives a lock {@link #LOCK_TIMEOUT}, a
  * statement {@link #STATEMENT_TIMEOUT} and a whole transaction {@link #TRANSACTION_TIMEOUT}
- * (which also bounds the keyed POST's three statements); worst case 0.3 + 1.2 s. The socket
+ * (which also bounds the keyed POST's three statements); worst case 0.5 + 1.2 s. The socket
  * timeout, {@link #NETWORK_TIMEOUT}, is above all of them: it only decides for a PostgreSQL
  * that stopped answering at all (frozen, partitioned), where the outcome of a statement already
  * sent can't be known (see README, "What a 503 means").
@@ -35,7 +35,7 @@ import io.triad.config.Settings;
  * starved by a saturated request pool and the fence keeps its lease while requests queue.
  */
 public final class Database implements AutoCloseable {
-    static final Duration POOL_WAIT = Duration.ofMillis(300);
+    static final Duration POOL_WAIT = Duration.ofMillis(500);
     static final Duration LOCK_TIMEOUT = Duration.ofMillis(700);
     static final Duration STATEMENT_TIMEOUT = Duration.ofMillis(1000);
     static final Duration TRANSACTION_TIMEOUT = Duration.ofMillis(1200);
@@ -74,7 +74,8 @@ public final class Database implements AutoCloseable {
         config.setUsername(settings.dbUser());
         config.setPassword(settings.dbPassword());
         config.setMaximumPoolSize(size);
-        config.setMinimumIdle(Math.min(2, size));
+        // A fixed-size pool: the short pool wait leaves no time to open connections under a burst.
+        config.setMinimumIdle(size);
         config.setConnectionTimeout(POOL_WAIT.toMillis());
         config.setValidationTimeout(250);
         // Start even when PostgreSQL is not up yet: the startup and readiness checks report it,

@@ -57,15 +57,15 @@ public final class ErrorHandling {
         if (pool != null && pool.saturated()) {
             LOG.log(System.Logger.Level.WARNING, "shedding load: " + pool.getMessage());
             res.header(HeaderNames.RETRY_AFTER, "1");
-            Problem.send(req, res, Status.SERVICE_UNAVAILABLE_503,
-                    "this instance is at capacity (every database connection is busy); retry in a second");
+            Problem.send(req, res, Status.SERVICE_UNAVAILABLE_503, pool.reason().detail());
             return;
         }
         if (isDatabaseOutage(e)) {
             LOG.log(System.Logger.Level.WARNING, "database unavailable: " + rootMessage(e));
             res.header(HeaderNames.RETRY_AFTER, RETRY_AFTER_SECONDS);
-            Problem.send(req, res, Status.SERVICE_UNAVAILABLE_503,
-                    "the database is unavailable; retry in a few seconds");
+            // A statement PostgreSQL cancelled for time says so: the client knows nothing was changed.
+            Problem.send(req, res, Status.SERVICE_UNAVAILABLE_503, pool != null ? pool.reason().detail()
+                    : DatabaseUnavailableException.Reason.UNAVAILABLE.detail());
             return;
         }
         if (e instanceof HttpException he && he.status().code() < 500) {
