@@ -174,6 +174,21 @@ export async function allItems({ pageLimit = 200, maxPages = 10_000 } = {}) {
   throw new Error('more pages than expected');
 }
 
+/**
+ * Resolves with Date.now() at the first 200 of the instance's own /health/ready (asked inside
+ * its container: the admin port is not published).
+ */
+export async function waitReady(service, timeoutMs = 180_000) {
+  return waitFor(
+    `${service} ready`,
+    async () => {
+      await run('docker', ['exec', await containerId(service), 'curl', '-fsS', '-m', '2', '-o', '/dev/null', 'http://localhost:8081/health/ready'], { timeoutMs: 10_000 });
+      return Date.now();
+    },
+    { timeoutMs, intervalMs: 100 },
+  );
+}
+
 /** Resolves once every instance has answered /api/instance through Nginx. */
 export async function waitAllServing(timeoutMs = 60_000) {
   const seen = new Set();
