@@ -43,7 +43,7 @@ export async function failover(kind, rounds) {
       const slice = load.results.slice(from);
       const s = summarize(slice);
       const gets = summarize(slice.filter((r) => r.kind !== 'POST'));
-      const trafficMs = servedAt === undefined ? undefined : Math.max(0, servedAt - readyAt);
+      const trafficMs = servedAt === undefined ? undefined : Math.round(Math.max(0, servedAt - readyAt));
       rows.push({
         round,
         instance: victim,
