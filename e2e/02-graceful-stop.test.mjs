@@ -1,14 +1,14 @@
 // 2. `docker compose stop web2` under steady load: no request fails and no item is created twice
 // (the client never retries: Nginx's retries and the service's drain do the work); after
-// `docker compose start web2` it serves again within 10 s.
+// `docker compose start web2` it serves within 3 s of being ready.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { compose, duplicateNames, inspect, request, restoreInstances, startLoad, waitFor } from './lib/stack.mjs';
+import { compose, duplicateNames, inspect, request, restoreInstances, startLoad, waitFor, waitReady } from './lib/stack.mjs';
 
 before(restoreInstances);
 after(restoreInstances);
 
-test('stopping web2 under load fails no request and duplicates no item; it serves again within 10 s of start', async () => {
+test('stopping web2 under load fails no request and duplicates no item; it serves within 3 s of being ready', async () => {
   const load = startLoad({ tag: 'e2e-stop', retryPosts: false });
   try {
     await load.progress(200);
@@ -25,12 +25,15 @@ test('stopping web2 under load fails no request and duplicates no item; it serve
 
     await compose('start', 'web2');
     const started = Date.now();
+    // Within 3 s of being ready (issue 9, point 7), not of `docker compose start`: how long a
+    // JVM takes to start depends on the machine, not on the edge.
+    const ready = await waitReady('web2');
     await waitFor(
       'web2 serving through Nginx',
       async () => (await request('GET', '/api/instance', { timeoutMs: 5_000 })).headers.get('x-instance') === 'web2',
-      { timeoutMs: 10_000, intervalMs: 20 },
+      { timeoutMs: 3_000, intervalMs: 20 },
     );
-    console.log(`web2 served again ${Date.now() - started} ms after docker compose start`);
+    console.log(`web2 ready ${ready - started} ms after docker compose start, served ${Date.now() - ready} ms after ready`);
     await load.progress(200);
   } finally {
     await load.stop();

@@ -3,7 +3,7 @@
 // is started again.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { compose, duplicateNames, inspect, request, restoreInstances, startLoad, waitFor } from './lib/stack.mjs';
+import { compose, duplicateNames, inspect, request, restoreInstances, startLoad, waitFor, waitReady } from './lib/stack.mjs';
 
 before(restoreInstances);
 after(restoreInstances);
@@ -19,12 +19,15 @@ test('killing web1 under load fails no GET; POSTs retried with their key create 
 
     await compose('start', 'web1');
     const started = Date.now();
+    // Within 3 s of being ready (issue 9, point 7), not of `docker compose start`: how long a
+    // JVM takes to start depends on the machine, not on the edge.
+    const ready = await waitReady('web1');
     await waitFor(
       'web1 serving through Nginx',
       async () => (await request('GET', '/api/instance', { timeoutMs: 5_000 })).headers.get('x-instance') === 'web1',
-      { timeoutMs: 30_000, intervalMs: 20 },
+      { timeoutMs: 3_000, intervalMs: 20 },
     );
-    console.log(`web1 served again ${Date.now() - started} ms after docker compose start`);
+    console.log(`web1 ready ${ready - started} ms after docker compose start, served ${Date.now() - ready} ms after ready`);
     await load.progress(100);
   } finally {
     await load.stop();

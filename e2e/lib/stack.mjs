@@ -1,6 +1,7 @@
 // Helpers for the end-to-end tests: the Compose stack that `make up` started, reached only
 // through the published Nginx port on the host and through the docker CLI.
 import { execFile } from 'node:child_process';
+import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -95,6 +96,60 @@ export async function request(method, urlPath, { body, headers = {}, timeoutMs =
   return { status: res.status, headers: res.headers, text, json, ms: performance.now() - started };
 }
 
+/**
+ * Sends `bytes` as they are on a new TCP connection to the Nginx port (fetch would normalise a
+ * target like `/%zz` or refuse bytes that a real client may send) and reads until the server
+ * closes. Resolves with status, lower-case headers, body text, the parsed JSON body (or
+ * undefined) and ms: the time from the last byte sent to the close.
+ */
+export function rawRequest(bytes, { timeoutMs = 30_000 } = {}) {
+  const { hostname, port: p } = new URL(BASE);
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let sentAt;
+    const socket = net.connect({ host: hostname, port: Number(p) }, () => socket.write(bytes, () => (sentAt = performance.now())));
+    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no close within ${timeoutMs} ms`)));
+    socket.on('data', (c) => chunks.push(c));
+    socket.on('error', (e) => (e.code === 'ECONNRESET' && chunks.length ? finish() : reject(e)));
+    socket.on('end', finish);
+    let done = false;
+    function finish() {
+      if (done) return;
+      done = true;
+      socket.destroy();
+      const ms = performance.now() - (sentAt ?? performance.now());
+      const text = Buffer.concat(chunks).toString('latin1');
+      const split = text.indexOf('\r\n\r\n');
+      const head = split < 0 ? text : text.slice(0, split);
+      let body = split < 0 ? '' : text.slice(split + 4);
+      const [statusLine, ...lines] = head.split('\r\n');
+      const headers = Object.fromEntries(
+        lines.filter((l) => l.includes(':')).map((l) => [l.slice(0, l.indexOf(':')).trim().toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]),
+      );
+      if (/chunked/i.test(headers['transfer-encoding'] ?? '')) body = dechunk(body);
+      let json;
+      try {
+        json = JSON.parse(Buffer.from(body, 'latin1').toString('utf8'));
+      } catch {
+        json = undefined;
+      }
+      resolve({ status: Number(statusLine.split(' ')[1]) || 0, statusLine, headers, text: body, json, ms });
+    }
+  });
+}
+
+function dechunk(s) {
+  let out = '';
+  for (let i = 0; i < s.length; ) {
+    const eol = s.indexOf('\r\n', i);
+    const size = parseInt(s.slice(i, eol), 16);
+    if (!size) break;
+    out += s.slice(eol + 2, eol + 2 + size);
+    i = eol + 2 + size + 2;
+  }
+  return out;
+}
+
 export const newKey = () => `e2e-${randomUUID()}`;
 
 /** Creates an item with an Idempotency-Key; resolves with the response. */
@@ -117,6 +172,21 @@ export async function allItems({ pageLimit = 200, maxPages = 10_000 } = {}) {
     after = r.json.next;
   }
   throw new Error('more pages than expected');
+}
+
+/**
+ * Resolves with Date.now() at the first 200 of the instance's own /health/ready (asked inside
+ * its container: the admin port is not published).
+ */
+export async function waitReady(service, timeoutMs = 180_000) {
+  return waitFor(
+    `${service} ready`,
+    async () => {
+      await run('docker', ['exec', await containerId(service), 'curl', '-fsS', '-m', '2', '-o', '/dev/null', 'http://localhost:8081/health/ready'], { timeoutMs: 10_000 });
+      return Date.now();
+    },
+    { timeoutMs, intervalMs: 100 },
+  );
 }
 
 /** Resolves once every instance has answered /api/instance through Nginx. */
