@@ -82,8 +82,15 @@ for p in "${pods[@]}"; do
   kubectl -n "$ns" port-forward "pod/$p" "$port:8081" >/dev/null 2>&1 &
   pf=$!
   trap 'kill "$pf" 2>/dev/null || true' EXIT
+  # Until the forward accepts connections (curl exit 7: refused); any HTTP answer will do.
+  deadline=$((SECONDS + 30))
+  until curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$port/health/live"; [ $? -ne 7 ]; do
+    kill -0 "$pf" 2>/dev/null || fail "pod $p: kubectl port-forward to port 8081 exited (is local port $port free?)"
+    [ "$SECONDS" -lt "$deadline" ] || fail "pod $p: kubectl port-forward to port 8081 accepted no connection in 30 s"
+    sleep 0.2
+  done
   for path in /health/started /health/ready /health/live; do
-    code=$(curl -sS -o /dev/null -w '%{http_code}' --retry 20 --retry-connrefused --retry-delay 1 --max-time 5 "http://127.0.0.1:$port$path") || code=none
+    code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$port$path") || code=none
     [ "$code" = 200 ] || fail "pod $p: GET $path on the admin port answered $code, want 200"
   done
   curl -sS --max-time 5 "http://127.0.0.1:$port/metrics" | grep -q '^triad_http_requests_seconds_count{' \
