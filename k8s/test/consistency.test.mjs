@@ -5,7 +5,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadFacts, parseApiMd, parsePom, parseMetrics, nginxSeconds, nginxSize, isoSeconds, gatewaySeconds } from './lib/facts.mjs';
-import { checks, find } from './lib/checks.mjs';
+import { checks, find, promql } from './lib/checks.mjs';
 import { VARIANTS, objectsOf } from './lib/variants.mjs';
 
 const variant = Object.fromEntries(VARIANTS.map((v) => [v.id, v]));
@@ -115,6 +115,8 @@ const breakages = [
   ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert rules name only metrics the service exports (only where the component is)', 'the service renames a meter', (o, f) => { f.metrics.delete('triad_http_requests_seconds_bucket'); }, 'prod'],
   ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert rules name only metrics the service exports (only where the component is)', 'a selector without the job', (o) => { alert(o, 'TriadInstanceDown').expr = 'up == 0'; }, 'prod'],
   ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert rules name only metrics the service exports (only where the component is)', 'no p99 alert', (o) => { const g = rule(o).spec.groups[0]; g.rules = g.rules.filter((r) => r.alert !== 'TriadHighLatencyP99'); }, 'prod'],
+  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert rules name only metrics the service exports (only where the component is)', 'a PromQL syntax error (unbalanced parenthesis)', (o) => { alert(o, 'TriadHighLatencyP99').expr = alert(o, 'TriadHighLatencyP99').expr.replace('[5m])))', '[5m]))'); }, 'prod'],
+  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert rules name only metrics the service exports (only where the component is)', 'a metric inside a function the old regex would miss', (o) => { alert(o, 'TriadInstanceDown').expr = 'absent(triad_up{job="triad/triad"})'; }, 'prod'],
   ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert rules name only metrics the service exports (only where the component is)', 'an alert without for', (o) => { delete alert(o, 'TriadHighErrorRatio').for; }, 'prod'],
 ];
 
@@ -164,6 +166,12 @@ describe('the fact readers', () => {
     assert.equal(gatewaySeconds('500ms'), 0.5);
     assert.throws(() => gatewaySeconds('10'));
     assert.throws(() => gatewaySeconds('PT10S'));
+  });
+  test('PromQL parser: metric names of selectors, syntax errors', () => {
+    const r = promql('sum(rate(a_total{job="x"}[5m])) / on() group_left sum(b)');
+    assert.equal(r.error, undefined);
+    assert.deepEqual(r.selectors.map((x) => x.name), ['a_total', 'b']);
+    assert.ok(promql('sum(rate(a[5m])').error);
   });
   test('metric names from the service source: timer, counter, gauge', () => {
     const m = parseMetrics(['Timer.builder("triad.http.requests")', 'counter(registry, "triad.cache.hits", "x")', 'Gauge.builder("triad.db.pool.active", pool']);

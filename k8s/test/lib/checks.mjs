@@ -3,6 +3,7 @@
 // copy broken on purpose, where it must report a problem.
 import { nginxSize, nginxSeconds, isoSeconds, redisFlags, gatewaySeconds } from './facts.mjs';
 import { INITDB_NAME, INITDB_FILES } from './initdb.mjs';
+import { parser as promqlParser } from '@prometheus-io/lezer-promql';
 
 export const NS = 'triad';
 export const SECRET = 'triad-secrets';
@@ -72,9 +73,22 @@ export function parseQuantity(q) {
   return Number(m[1]) * { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[unit];
 }
 
-// Aggregations, functions, modifiers and keywords of PromQL: not metric names.
-const PROMQL_WORDS = new Set(['sum', 'min', 'max', 'avg', 'count', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right',
-  'and', 'or', 'unless', 'bool', 'offset', 'le', 'rate', 'irate', 'increase', 'histogram_quantile', 'absent', 'topk', 'bottomk']);
+/** Parses a PromQL expression with Prometheus' own grammar (@prometheus-io/lezer-promql): the first syntax error, and every vector selector with its metric name. */
+export function promql(expr) {
+  const tree = promqlParser.parse(expr);
+  let error;
+  const selectors = [];
+  tree.iterate({
+    enter: (n) => {
+      if (n.type.isError && error === undefined) error = `at ${n.from}: "${expr.slice(Math.max(0, n.from - 20), n.from + 10)}"`;
+      if (n.name === 'VectorSelector') {
+        const id = n.node.getChild('Identifier');
+        selectors.push({ name: id ? expr.slice(id.from, id.to) : undefined, text: expr.slice(n.from, n.to) });
+      }
+    },
+  });
+  return { error, selectors };
+}
 
 // ---- the checks -------------------------------------------------------------------------
 export const checks = {
@@ -471,14 +485,12 @@ export const checks = {
     if (alerts.length === 0) p.push('no alert rule');
     for (const a of alerts) {
       const expr = String(a.expr);
-      // identifiers followed by { ( [ or a comparison, minus PromQL's own words
-      const names = [...expr.replace(/"[^"]*"/g, '""').replace(/\{[^}]*\}/g, '{}').matchAll(/\b([a-zA-Z_:][a-zA-Z0-9_:]*)\b(?!\s*\()/g)].map((m) => m[1])
-        .filter((n) => !PROMQL_WORDS.has(n) && !/^\d/.test(n) && !/^[0-9.]+[smhdwy]?$/.test(n));
-      if (names.length === 0) p.push(`${a.alert}: names no metric`);
-      for (const n of names) if (!f.metrics.has(n)) p.push(`${a.alert}: ${n} is no metric the service exports (src/main/java)`);
-      for (const m of expr.matchAll(/\{([^}]*)\}/g)) {
-        const jobSel = /job="([^"]*)"/.exec(m[1])?.[1];
-        if (jobSel !== job) p.push(`${a.alert}: selector {${m[1]}} is not restricted to job="${job}" (the PodMonitor's)`);
+      const { error, selectors } = promql(expr);
+      if (error) { p.push(`${a.alert}: not valid PromQL: ${error}`); continue; }
+      if (selectors.length === 0) p.push(`${a.alert}: names no metric`);
+      for (const { name, text } of selectors) {
+        if (!f.metrics.has(name)) p.push(`${a.alert}: ${name} is no metric the service exports (src/main/java)`);
+        if (/job="([^"]*)"/.exec(text)?.[1] !== job) p.push(`${a.alert}: selector ${text} is not restricted to job="${job}" (the PodMonitor's)`);
       }
       if (!a.for) p.push(`${a.alert}: no "for" (fires on a single scrape)`);
       if (!a.labels?.severity) p.push(`${a.alert}: no severity label`);
