@@ -4,26 +4,31 @@
 // so that none of them can pass by accident.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadApplied } from './lib/load.mjs';
-import { loadFacts, parseApiMd, parsePom, nginxSeconds, nginxSize, isoSeconds } from './lib/facts.mjs';
-import { checks, find } from './lib/checks.mjs';
+import { loadFacts, parseApiMd, parsePom, parseMetrics, nginxSeconds, nginxSize, isoSeconds, gatewaySeconds } from './lib/facts.mjs';
+import { checks, find, promql } from './lib/checks.mjs';
+import { VARIANTS, objectsOf } from './lib/variants.mjs';
 
-const objs = loadApplied().map((x) => x.obj);
+const variant = Object.fromEntries(VARIANTS.map((v) => [v.id, v]));
+const objs = objectsOf(variant.plain);
 const facts = loadFacts();
 
-const clone = () => ({ objs: structuredClone(objs), facts: structuredClone(facts) });
+const clone = (id = 'plain') => ({ objs: structuredClone(objectsOf(variant[id])), facts: structuredClone(facts) });
 const dep = (o) => find(o, 'Deployment', 'triad');
 const triad = (o) => dep(o).spec.template.spec.containers[0];
 const cm = (o) => find(o, 'ConfigMap', 'triad-config');
 const ss = (o, n) => find(o, 'StatefulSet', n);
-const ing = (o) => find(o, 'Ingress', 'triad');
+const route = (o) => find(o, 'HTTPRoute', 'triad');
+const rule = (o) => find(o, 'PrometheusRule', 'triad');
+const alert = (o, name) => rule(o).spec.groups[0].rules.find((r) => r.alert === name);
 const np = (o, n) => find(o, 'NetworkPolicy', n);
 
-describe('consistency of k8s/ with the contract and the other sources', () => {
-  for (const [name, check] of Object.entries(checks)) {
-    test(name, () => assert.deepEqual(check(objs, facts), []));
-  }
-});
+for (const v of VARIANTS) {
+  describe(`consistency with the contract and the other sources: ${v.name}`, () => {
+    for (const [name, check] of Object.entries(checks)) {
+      test(name, () => assert.deepEqual(check(objectsOf(v), facts, v), []));
+    }
+  });
+}
 
 // [check, what breaks, mutation(objs, facts)]
 const breakages = [
@@ -31,9 +36,9 @@ const breakages = [
   ['Namespace triad is the first object applied, everything else is in it', 'an object in default', (o) => { cm(o).metadata.namespace = 'default'; }],
   ['every object has the app.kubernetes.io labels', 'a pod template without component', (o) => { delete ss(o, 'redis').spec.template.metadata.labels['app.kubernetes.io/component']; }],
   ['no Secret is applied by kubectl apply -f k8s/ (the user creates triad-secrets)', 'a Secret at the top level', (o) => o.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'triad-secrets', namespace: 'triad' } })],
-  ['triad image is image.name:version from pom.xml, running as pom image.user', 'pom version bumped', (o, f) => { f.pom = parsePom(`<project><version>1.0.1</version><properties><image.name>triad</image.name></properties></project>`); }],
-  ['triad image is image.name:version from pom.xml, running as pom image.user', 'image tag latest', (o) => { triad(o).image = 'triad:latest'; }],
-  ['triad image is image.name:version from pom.xml, running as pom image.user', 'another user', (o) => { dep(o).spec.template.spec.securityContext.runAsUser = 1000; }],
+  ['triad image is image.name:version from pom.xml (prod: image.name by digest), running as pom image.user', 'pom version bumped', (o, f) => { f.pom = parsePom(`<project><version>1.0.1</version><properties><image.name>triad</image.name></properties></project>`); }],
+  ['triad image is image.name:version from pom.xml (prod: image.name by digest), running as pom image.user', 'image tag latest', (o) => { triad(o).image = 'triad:latest'; }],
+  ['triad image is image.name:version from pom.xml (prod: image.name by digest), running as pom image.user', 'another user', (o) => { dep(o).spec.template.spec.securityContext.runAsUser = 1000; }],
   ['triad container ports are the public and admin ports of API.md', 'admin port moved in API.md', (o, f) => { f.api.ports.admin = 9090; }],
   ['triad container ports are the public and admin ports of API.md', 'extra port', (o) => { triad(o).ports.push({ name: 'debug', containerPort: 5005 }); }],
   ['triad probes are the admin endpoints of API.md on the admin port', 'readiness on /health', (o) => { triad(o).readinessProbe.httpGet.path = '/health'; }],
@@ -52,16 +57,20 @@ const breakages = [
   ['graceful shutdown: preStop + SHUTDOWN_GRACE fit in terminationGracePeriodSeconds, no unavailable pod on rollout', 'grace longer than the pod gets', (o) => { cm(o).data.SHUTDOWN_GRACE = 'PT30S'; }],
   ['graceful shutdown: preStop + SHUTDOWN_GRACE fit in terminationGracePeriodSeconds, no unavailable pod on rollout', 'no preStop', (o) => { delete triad(o).lifecycle; }],
   ['graceful shutdown: preStop + SHUTDOWN_GRACE fit in terminationGracePeriodSeconds, no unavailable pod on rollout', 'maxUnavailable 1', (o) => { dep(o).spec.strategy.rollingUpdate.maxUnavailable = 1; }],
-  ['availability: 3 replicas, HPA (min 3, CPU), PDB minAvailable 2, topology spread', 'HPA min 2', (o) => { find(o, 'HorizontalPodAutoscaler', 'triad').spec.minReplicas = 2; }],
-  ['availability: 3 replicas, HPA (min 3, CPU), PDB minAvailable 2, topology spread', 'PDB selects nothing', (o) => { find(o, 'PodDisruptionBudget', 'triad').spec.selector.matchLabels['app.kubernetes.io/name'] = 'web'; }],
-  ['availability: 3 replicas, HPA (min 3, CPU), PDB minAvailable 2, topology spread', 'no spread', (o) => { delete dep(o).spec.template.spec.topologySpreadConstraints; }],
-  ['Services, Ingress and selectors reach the pods they mean', 'Service targetPort admin', (o) => { find(o, 'Service', 'triad').spec.ports[0].targetPort = 'admin'; }],
-  ['Services, Ingress and selectors reach the pods they mean', 'Service selector typo', (o) => { find(o, 'Service', 'redis').spec.selector['app.kubernetes.io/name'] = 'rediss'; }],
-  ['Services, Ingress and selectors reach the pods they mean', 'Ingress to a missing port', (o) => { ing(o).spec.rules[0].http.paths[0].backend.service.port = { name: 'web' }; }],
-  ['Ingress body size and timeouts equal the nginx/ directives of Compose', 'nginx body size raised', (o, f) => { f.nginx.client_max_body_size = [{ file: 'nginx/nginx.conf', value: '1m' }]; }],
-  ['Ingress body size and timeouts equal the nginx/ directives of Compose', 'nginx read timeout 30s', (o, f) => { f.nginx.proxy_read_timeout = [{ file: 'nginx/x.conf', value: '30s' }]; }],
-  ['Ingress body size and timeouts equal the nginx/ directives of Compose', 'annotation with a unit', (o) => { ing(o).metadata.annotations['nginx.ingress.kubernetes.io/proxy-connect-timeout'] = '2s'; }],
-  ['Ingress body size and timeouts equal the nginx/ directives of Compose', 'nginx/ lost a directive', (o, f) => { f.nginx.proxy_send_timeout = []; }],
+  ['availability: 3 replicas, HPA (min 3, CPU), PDB minAvailable 2, topology spread (dev: 1 replica, neither HPA nor PDB)', 'HPA min 2', (o) => { find(o, 'HorizontalPodAutoscaler', 'triad').spec.minReplicas = 2; }],
+  ['availability: 3 replicas, HPA (min 3, CPU), PDB minAvailable 2, topology spread (dev: 1 replica, neither HPA nor PDB)', 'PDB selects nothing', (o) => { find(o, 'PodDisruptionBudget', 'triad').spec.selector.matchLabels['app.kubernetes.io/name'] = 'web'; }],
+  ['availability: 3 replicas, HPA (min 3, CPU), PDB minAvailable 2, topology spread (dev: 1 replica, neither HPA nor PDB)', 'no spread', (o) => { delete dep(o).spec.template.spec.topologySpreadConstraints; }],
+  ['Services, HTTPRoute and selectors reach the pods they mean', 'Service targetPort admin', (o) => { find(o, 'Service', 'triad').spec.ports[0].targetPort = 'admin'; }],
+  ['Services, HTTPRoute and selectors reach the pods they mean', 'Service selector typo', (o) => { find(o, 'Service', 'redis').spec.selector['app.kubernetes.io/name'] = 'rediss'; }],
+  ['Services, HTTPRoute and selectors reach the pods they mean', 'route to a missing port', (o) => { route(o).spec.rules[0].backendRefs[0].port = 8080; }],
+  ['Services, HTTPRoute and selectors reach the pods they mean', 'an Ingress again', (o) => { o.push({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'triad', namespace: 'triad' }, spec: {} }); }],
+  ['HTTPRoute: attached to a platform Gateway, timeouts equal the nginx/ directives of Compose', 'nginx read timeout 30s', (o, f) => { f.nginx.proxy_read_timeout = [{ file: 'nginx/x.conf', value: '30s' }]; }],
+  ['HTTPRoute: attached to a platform Gateway, timeouts equal the nginx/ directives of Compose', 'nginx send and read timeouts differ', (o, f) => { f.nginx.proxy_send_timeout = [{ file: 'nginx/x.conf', value: '5s' }]; }],
+  ['HTTPRoute: attached to a platform Gateway, timeouts equal the nginx/ directives of Compose', 'nginx/ lost a directive', (o, f) => { f.nginx.proxy_read_timeout = []; }],
+  ['HTTPRoute: attached to a platform Gateway, timeouts equal the nginx/ directives of Compose', 'request timeout longer', (o) => { route(o).spec.rules[0].timeouts.request = '30s'; }],
+  ['HTTPRoute: attached to a platform Gateway, timeouts equal the nginx/ directives of Compose', 'no timeouts', (o) => { delete route(o).spec.rules[0].timeouts; }],
+  ['HTTPRoute: attached to a platform Gateway, timeouts equal the nginx/ directives of Compose', 'attached to a Gateway in its own namespace', (o) => { route(o).spec.parentRefs[0].namespace = 'triad'; }],
+  ['HTTPRoute: attached to a platform Gateway, timeouts equal the nginx/ directives of Compose', 'prod overlay loses its Gateway', (o) => { delete route(o).spec.parentRefs[0].name; }, 'prod'],
   ['init ConfigMap holds db/roles.sh and db/init.sql byte for byte, under the names Compose mounts them, and is mounted into postgres', 'db/init.sql changed', (o, f) => { f.initdb['20-init.sql'] += 'CREATE INDEX x ON items (name);\n'; }],
   ['init ConfigMap holds db/roles.sh and db/init.sql byte for byte, under the names Compose mounts them, and is mounted into postgres', 'db/roles.sh changed', (o, f) => { f.initdb['10-roles.sh'] = f.initdb['10-roles.sh'].replace('NOSUPERUSER', 'SUPERUSER'); }],
   ['init ConfigMap holds db/roles.sh and db/init.sql byte for byte, under the names Compose mounts them, and is mounted into postgres', 'only a trailing newline differs', (o, f) => { f.initdb['20-init.sql'] += '\n'; }],
@@ -87,10 +96,28 @@ const breakages = [
   ['Redis: the image of Compose, AOF on a PVC, password from the Secret, health checks', 'allkeys-lru evicts the request count', (o) => { const c = ss(o, 'redis').spec.template.spec.containers[0]; c.args = c.args.map((a) => a.replace('volatile-lru', 'allkeys-lru')); }],
   ['Redis: the image of Compose, AOF on a PVC, password from the Secret, health checks', 'Compose changes its maxmemory', (o, f) => { f.compose.redis.command = f.compose.redis.command.map((a) => a.replace(/--maxmemory \S+/, '--maxmemory 100mb')); }],
   ['Redis: the image of Compose, AOF on a PVC, password from the Secret, health checks', 'no readiness probe', (o) => { delete ss(o, 'redis').spec.template.spec.containers[0].readinessProbe; }],
-  ['NetworkPolicies: default deny; databases accept triad only; triad accepts ingress-nginx on http and monitoring on admin', 'postgres open to all pods', (o) => { np(o, 'postgres').spec.ingress[0].from = [{ podSelector: {} }]; }],
-  ['NetworkPolicies: default deny; databases accept triad only; triad accepts ingress-nginx on http and monitoring on admin', 'admin port open to ingress-nginx', (o) => { np(o, 'triad').spec.ingress[0].ports.push({ port: 'admin', protocol: 'TCP' }); }],
-  ['NetworkPolicies: default deny; databases accept triad only; triad accepts ingress-nginx on http and monitoring on admin', 'no default deny', (o) => { o.splice(o.indexOf(np(o, 'default-deny-all')), 1); }],
-  ['NetworkPolicies: default deny; databases accept triad only; triad accepts ingress-nginx on http and monitoring on admin', 'no egress to redis', (o) => { np(o, 'triad').spec.egress.pop(); }],
+  ['NetworkPolicies: default deny; databases accept triad only; triad accepts the Gateway namespace on http and monitoring on admin', 'postgres open to all pods', (o) => { np(o, 'postgres').spec.ingress[0].from = [{ podSelector: {} }]; }],
+  ['NetworkPolicies: default deny; databases accept triad only; triad accepts the Gateway namespace on http and monitoring on admin', 'admin port open to ingress-nginx', (o) => { np(o, 'triad').spec.ingress[0].ports.push({ port: 'admin', protocol: 'TCP' }); }],
+  ['NetworkPolicies: default deny; databases accept triad only; triad accepts the Gateway namespace on http and monitoring on admin', 'no default deny', (o) => { o.splice(o.indexOf(np(o, 'default-deny-all')), 1); }],
+  ['NetworkPolicies: default deny; databases accept triad only; triad accepts the Gateway namespace on http and monitoring on admin', 'no egress to redis', (o) => { np(o, 'triad').spec.egress.pop(); }],
+  ['NetworkPolicies: default deny; databases accept triad only; triad accepts the Gateway namespace on http and monitoring on admin', 'dev Gateway moved but the policy still admits the old namespace', (o) => { route(o).spec.parentRefs[0].namespace = 'gateway-elsewhere'; }, 'dev'],
+  ['availability: 3 replicas, HPA (min 3, CPU), PDB minAvailable 2, topology spread (dev: 1 replica, neither HPA nor PDB)', 'dev with 3 replicas', (o) => { dep(o).spec.replicas = 3; }, 'dev'],
+  ['availability: 3 replicas, HPA (min 3, CPU), PDB minAvailable 2, topology spread (dev: 1 replica, neither HPA nor PDB)', 'dev with a PDB (one pod could never be evicted)', (o) => { o.push(structuredClone(find(objs, 'PodDisruptionBudget', 'triad'))); }, 'dev'],
+  ['availability: 3 replicas, HPA (min 3, CPU), PDB minAvailable 2, topology spread (dev: 1 replica, neither HPA nor PDB)', 'prod without HPA', (o) => { o.splice(o.indexOf(find(o, 'HorizontalPodAutoscaler', 'triad')), 1); }, 'prod'],
+  ['triad image is image.name:version from pom.xml (prod: image.name by digest), running as pom image.user', 'prod by tag', (o) => { triad(o).image = 'ghcr.io/triad-dev/triad:1.0.0'; }, 'prod'],
+  ['triad image is image.name:version from pom.xml (prod: image.name by digest), running as pom image.user', 'prod by a digest of another image', (o) => { triad(o).image = triad(o).image.replace('/triad@', '/other@'); }, 'prod'],
+  ['triad image is image.name:version from pom.xml (prod: image.name by digest), running as pom image.user', 'prod by a short digest', (o) => { triad(o).image = triad(o).image.replace(/0{10}$/, ''); }, 'prod'],
+  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert rules name only metrics the service exports (only where the component is)', 'dev with a PodMonitor', (o) => { o.push({ apiVersion: 'monitoring.coreos.com/v1', kind: 'PodMonitor', metadata: { name: 'x', namespace: 'triad' }, spec: {} }); }, 'dev'],
+  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert rules name only metrics the service exports (only where the component is)', 'scrape the public port', (o) => { find(o, 'PodMonitor', 'triad').spec.podMetricsEndpoints[0].port = 'http'; }, 'prod'],
+  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert rules name only metrics the service exports (only where the component is)', 'API.md moves the metrics path', (o, f) => { f.api.admin.metrics = '/observe/metrics'; }, 'prod'],
+  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert rules name only metrics the service exports (only where the component is)', 'PodMonitor selects nothing', (o) => { find(o, 'PodMonitor', 'triad').spec.selector.matchLabels['app.kubernetes.io/name'] = 'web'; }, 'prod'],
+  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert rules name only metrics the service exports (only where the component is)', 'a metric the service does not export (typo)', (o) => { alert(o, 'TriadCacheBypassed').expr = alert(o, 'TriadCacheBypassed').expr.replace('triad_cache_hits_total', 'triad_cache_hit_total'); }, 'prod'],
+  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert rules name only metrics the service exports (only where the component is)', 'the service renames a meter', (o, f) => { f.metrics.delete('triad_http_requests_seconds_bucket'); }, 'prod'],
+  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert rules name only metrics the service exports (only where the component is)', 'a selector without the job', (o) => { alert(o, 'TriadInstanceDown').expr = 'up == 0'; }, 'prod'],
+  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert rules name only metrics the service exports (only where the component is)', 'no p99 alert', (o) => { const g = rule(o).spec.groups[0]; g.rules = g.rules.filter((r) => r.alert !== 'TriadHighLatencyP99'); }, 'prod'],
+  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert rules name only metrics the service exports (only where the component is)', 'a PromQL syntax error (unbalanced parenthesis)', (o) => { alert(o, 'TriadHighLatencyP99').expr = alert(o, 'TriadHighLatencyP99').expr.replace('[5m])))', '[5m]))'); }, 'prod'],
+  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert rules name only metrics the service exports (only where the component is)', 'a metric inside a function the old regex would miss', (o) => { alert(o, 'TriadInstanceDown').expr = 'absent(triad_up{job="triad/triad"})'; }, 'prod'],
+  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert rules name only metrics the service exports (only where the component is)', 'an alert without for', (o) => { delete alert(o, 'TriadHighErrorRatio').for; }, 'prod'],
 ];
 
 describe('each consistency check fails when its fact breaks', () => {
@@ -98,12 +125,13 @@ describe('each consistency check fails when its fact breaks', () => {
     const covered = new Set(breakages.map(([c]) => c));
     assert.deepEqual(Object.keys(checks).filter((c) => !covered.has(c)), []);
   });
-  for (const [name, what, mutate] of breakages) {
+  for (const [name, what, mutate, id = 'plain'] of breakages) {
     test(`${what} → "${name}" fails`, () => {
       assert.ok(checks[name], `no check named ${name}`);
-      const { objs: o, facts: f } = clone();
+      const { objs: o, facts: f } = clone(id);
+      assert.deepEqual(checks[name](o, f, variant[id]), [], 'the unbroken copy must pass');
       mutate(o, f);
-      const problems = checks[name](o, f);
+      const problems = checks[name](o, f, variant[id]);
       assert.ok(problems.length > 0, 'the check did not notice');
     });
   }
@@ -131,6 +159,24 @@ describe('the fact readers', () => {
     assert.equal(nginxSeconds('1m30s'), 90);
     assert.equal(nginxSeconds('10'), 10);
     assert.throws(() => nginxSeconds('ten'));
+  });
+  test('Gateway API durations', () => {
+    assert.equal(gatewaySeconds('10s'), 10);
+    assert.equal(gatewaySeconds('1m30s'), 90);
+    assert.equal(gatewaySeconds('500ms'), 0.5);
+    assert.throws(() => gatewaySeconds('10'));
+    assert.throws(() => gatewaySeconds('PT10S'));
+  });
+  test('PromQL parser: metric names of selectors, syntax errors', () => {
+    const r = promql('sum(rate(a_total{job="x"}[5m])) / on() group_left sum(b)');
+    assert.equal(r.error, undefined);
+    assert.deepEqual(r.selectors.map((x) => x.name), ['a_total', 'b']);
+    assert.ok(promql('sum(rate(a[5m])').error);
+  });
+  test('metric names from the service source: timer, counter, gauge', () => {
+    const m = parseMetrics(['Timer.builder("triad.http.requests")', 'counter(registry, "triad.cache.hits", "x")', 'Gauge.builder("triad.db.pool.active", pool']);
+    for (const n of ['triad_http_requests_seconds_bucket', 'triad_cache_hits_total', 'triad_db_pool_active', 'up']) assert.ok(m.has(n), n);
+    for (const n of ['triad_http_requests_seconds_bucket', 'triad_cache_hits_total', 'triad_cache_misses_total', 'triad_cache_bypasses_total', 'triad_db_pool_active']) assert.ok(facts.metrics.has(n), `the service exports ${n}`);
   });
   test('ISO durations', () => {
     assert.equal(isoSeconds('PT10S'), 10);

@@ -3,26 +3,29 @@
 // Broken copies must be reported, so the checker cannot pass by accident.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadApplied } from './lib/load.mjs';
 import { restrictedViolations, hardeningViolations, podSpecs } from './lib/pss.mjs';
 import { find } from './lib/checks.mjs';
+import { VARIANTS, objectsOf } from './lib/variants.mjs';
 
-const objs = loadApplied().map((x) => x.obj);
-const specs = podSpecs(objs);
+const objs = objectsOf(VARIANTS[0]);
 
-describe('Pod Security "restricted" and hardening, every pod spec', () => {
-  test('the namespace enforces restricted', () => {
-    const ns = find(objs, 'Namespace', 'triad');
-    assert.equal(ns?.metadata?.labels?.['pod-security.kubernetes.io/enforce'], 'restricted');
+for (const v of VARIANTS) {
+  describe(`Pod Security "restricted" and hardening, every pod spec: ${v.name}`, () => {
+    const vobjs = objectsOf(v);
+    const specs = podSpecs(vobjs);
+    test('the namespace enforces restricted', () => {
+      const ns = find(vobjs, 'Namespace', 'triad');
+      assert.equal(ns?.metadata?.labels?.['pod-security.kubernetes.io/enforce'], 'restricted');
+    });
+    test('every workload is checked (triad, postgres, redis)', () => {
+      assert.deepEqual(specs.map((s) => s.where).sort(), ['Deployment/triad', 'StatefulSet/postgres', 'StatefulSet/redis']);
+    });
+    for (const { where, spec } of specs) {
+      test(`${where}: restricted`, () => assert.deepEqual(restrictedViolations(spec), []));
+      test(`${where}: hardening (numeric user, read-only root, requests and limits, /tmp emptyDir, read-only secrets)`, () => assert.deepEqual(hardeningViolations(spec), []));
+    }
   });
-  test('every workload is checked (triad, postgres, redis)', () => {
-    assert.deepEqual(specs.map((s) => s.where).sort(), ['Deployment/triad', 'StatefulSet/postgres', 'StatefulSet/redis']);
-  });
-  for (const { where, spec } of specs) {
-    test(`${where}: restricted`, () => assert.deepEqual(restrictedViolations(spec), []));
-    test(`${where}: hardening (numeric user, read-only root, requests and limits, /tmp emptyDir, read-only secrets)`, () => assert.deepEqual(hardeningViolations(spec), []));
-  }
-});
+}
 
 const base = () => structuredClone(find(objs, 'Deployment', 'triad').spec.template.spec);
 const c0 = (s) => s.containers[0];

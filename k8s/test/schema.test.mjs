@@ -7,6 +7,7 @@ import path from 'node:path';
 import { allManifestFiles, parseYamlFile } from './lib/load.mjs';
 import { validateObject, KUBERNETES_API_RELEASE, VALIDATORS } from './lib/schema.mjs';
 import { K8S } from './lib/paths.mjs';
+import { VARIANTS, objectsOf } from './lib/variants.mjs';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const rel = (f) => path.relative(path.dirname(K8S), f);
@@ -32,6 +33,19 @@ describe('every manifest validates against the Kubernetes API schema', () => {
   }
 });
 
+// What the overlays' patches, images and replacements produce must be valid too.
+for (const v of VARIANTS) {
+  describe(`every object of ${v.name} validates against the API schema`, () => {
+    test('valid', async () => {
+      const errors = [];
+      for (const obj of objectsOf(v)) {
+        for (const e of await validateObject(obj)) errors.push(`${obj.kind}/${obj.metadata?.name}: ${e}`);
+      }
+      assert.deepEqual(errors, []);
+    });
+  });
+}
+
 // Negative checks: a validator that accepts these would let the same mistakes through in k8s/.
 const expectations = {
   'unknown-field.yaml': /unknown field "imagePullPolicyy"/,
@@ -41,6 +55,10 @@ const expectations = {
   'missing-required.yaml': /must have required property '?name'?/,
   'bad-enum.yaml': /pathType must be equal to one of the allowed values/,
   'unknown-kind.yaml': /no schema for autoscaling\/v3 HorizontalPodAutoscaler/,
+  'httproute-unknown-field.yaml': /\/spec\/rules\/0\/timeouts\/requestTimeout: unknown field "requestTimeout"/,
+  'httproute-bad-duration.yaml': /timeouts\/request must match pattern/,
+  'podmonitor-unknown-field.yaml': /\/spec\/endpoints: unknown field "endpoints"/,
+  'prometheusrule-missing-expr.yaml': /must have required property '?expr'?/,
 };
 
 describe('the validator rejects broken manifests (negative checks)', () => {

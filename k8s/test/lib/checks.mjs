@@ -1,14 +1,17 @@
 // Consistency checks: each takes the manifests and the facts and returns a list of
 // problems (empty = fine). consistency.test.mjs runs each on the real files, and on a
 // copy broken on purpose, where it must report a problem.
-import { nginxSize, nginxSeconds, isoSeconds, redisFlags } from './facts.mjs';
+import { nginxSize, nginxSeconds, isoSeconds, redisFlags, gatewaySeconds } from './facts.mjs';
 import { INITDB_NAME, INITDB_FILES } from './initdb.mjs';
+import { parser as promqlParser } from '@prometheus-io/lezer-promql';
 
 export const NS = 'triad';
 export const SECRET = 'triad-secrets';
 export const SECRET_KEYS = ['db-password', 'redis-password'];
 // The PostgreSQL superuser's and schema owner's passwords: only the postgres pod mounts it.
 export const ADMIN_SECRET = 'triad-db-admin';
+// What a variant (lib/variants.mjs) is meant to be; the plain directory by default.
+const PLAIN = { ha: true, image: 'tag', monitoring: false };
 
 // ---- helpers --------------------------------------------------------------------------
 export const find = (objs, kind, name) => objs.find((o) => o.kind === kind && o.metadata?.name === name);
@@ -70,6 +73,23 @@ export function parseQuantity(q) {
   return Number(m[1]) * { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[unit];
 }
 
+/** Parses a PromQL expression with Prometheus' own grammar (@prometheus-io/lezer-promql): the first syntax error, and every vector selector with its metric name. */
+export function promql(expr) {
+  const tree = promqlParser.parse(expr);
+  let error;
+  const selectors = [];
+  tree.iterate({
+    enter: (n) => {
+      if (n.type.isError && error === undefined) error = `at ${n.from}: "${expr.slice(Math.max(0, n.from - 20), n.from + 10)}"`;
+      if (n.name === 'VectorSelector') {
+        const id = n.node.getChild('Identifier');
+        selectors.push({ name: id ? expr.slice(id.from, id.to) : undefined, text: expr.slice(n.from, n.to) });
+      }
+    },
+  });
+  return { error, selectors };
+}
+
 // ---- the checks -------------------------------------------------------------------------
 export const checks = {
   'Namespace triad is the first object applied, everything else is in it'(objs) {
@@ -102,12 +122,15 @@ export const checks = {
     return objs.filter((o) => o.kind === 'Secret').map((o) => `Secret/${o.metadata.name} is applied from the top level of k8s/`);
   },
 
-  'triad image is image.name:version from pom.xml, running as pom image.user'(objs, f) {
+  'triad image is image.name:version from pom.xml (prod: image.name by digest), running as pom image.user'(objs, f, v = PLAIN) {
     const p = [];
     const d = find(objs, 'Deployment', 'triad');
     const c = container(d, 'triad');
     if (!c) return ['no Deployment/triad with a container named triad'];
-    if (c.image !== f.pom.image) p.push(`image ${c.image} != ${f.pom.image} (pom.xml image.name:version)`);
+    if (v.image === 'digest') {
+      const name = /^(?:[^@]+\/)?([^/@:]+)@sha256:[0-9a-f]{64}$/.exec(c.image ?? '')?.[1];
+      if (name !== f.pom.imageName) p.push(`image ${c.image} is not ${f.pom.imageName} pinned by a sha256 digest`);
+    } else if (c.image !== f.pom.image) p.push(`image ${c.image} != ${f.pom.image} (pom.xml image.name:version)`);
     if (f.pom.imageUser) {
       const [uid, gid] = f.pom.imageUser.split(':').map(Number);
       const sc = { ...podSpec(d).securityContext, ...c.securityContext };
@@ -201,9 +224,14 @@ export const checks = {
     return p;
   },
 
-  'availability: 3 replicas, HPA (min 3, CPU), PDB minAvailable 2, topology spread'(objs) {
+  'availability: 3 replicas, HPA (min 3, CPU), PDB minAvailable 2, topology spread (dev: 1 replica, neither HPA nor PDB)'(objs, f, v = PLAIN) {
     const p = [];
     const d = find(objs, 'Deployment', 'triad');
+    if (!v.ha) {
+      if (d?.spec?.replicas !== 1) p.push(`replicas ${d?.spec?.replicas}, not 1`);
+      for (const kind of ['HorizontalPodAutoscaler', 'PodDisruptionBudget']) if (objs.some((o) => o.kind === kind)) p.push(`a ${kind} in a single-pod variant`);
+      return p;
+    }
     if (d?.spec?.replicas !== 3) p.push(`replicas ${d?.spec?.replicas}, not 3`);
     const hpa = find(objs, 'HorizontalPodAutoscaler', 'triad');
     if (hpa?.apiVersion !== 'autoscaling/v2') p.push('no autoscaling/v2 HorizontalPodAutoscaler triad');
@@ -222,7 +250,7 @@ export const checks = {
     return p;
   },
 
-  'Services, Ingress and selectors reach the pods they mean'(objs, f) {
+  'Services, HTTPRoute and selectors reach the pods they mean'(objs, f) {
     const p = [];
     for (const svc of objs.filter((o) => o.kind === 'Service')) {
       const targets = workloads(objs).filter((w) => matches(svc.spec.selector, w.spec.template.metadata.labels));
@@ -242,36 +270,46 @@ export const checks = {
       const svc = find(objs, 'Service', ss.spec.serviceName);
       if (!svc || svc.spec.clusterIP !== 'None') p.push(`StatefulSet/${ss.metadata.name}: serviceName ${ss.spec.serviceName} is no headless Service`);
     }
-    const ing = find(objs, 'Ingress', 'triad');
-    if (ing?.spec?.ingressClassName !== 'nginx') p.push('Ingress triad: ingressClassName is not nginx');
-    for (const rule of ing?.spec?.rules ?? []) for (const path of rule.http?.paths ?? []) {
-      const b = path.backend.service;
-      const svc = find(objs, 'Service', b?.name);
-      if (!svc?.spec.ports.some((x) => (b.port.name !== undefined ? x.name === b.port.name : x.port === b.port.number))) p.push(`Ingress backend ${b?.name}:${JSON.stringify(b?.port)} is no Service port`);
+    const route = find(objs, 'HTTPRoute', 'triad');
+    if (!route) p.push('no HTTPRoute triad');
+    for (const rule of route?.spec?.rules ?? []) for (const b of rule.backendRefs ?? []) {
+      const svc = (b.kind ?? 'Service') === 'Service' && (b.group ?? '') === '' && (b.namespace ?? NS) === NS ? find(objs, 'Service', b.name) : undefined;
+      if (!svc?.spec.ports.some((x) => x.port === b.port)) p.push(`HTTPRoute backendRef ${b.name}:${b.port} is no Service port`);
     }
-    if (!ing?.spec?.rules?.length) p.push('Ingress triad has no rules');
+    if (!route?.spec?.rules?.some((r) => r.backendRefs?.length)) p.push('HTTPRoute triad has no backendRefs');
+    for (const o of objs.filter((x) => x.kind === 'Ingress')) p.push(`Ingress/${o.metadata.name}: use the HTTPRoute (ingress-nginx is retired)`);
     return p;
   },
 
-  'Ingress body size and timeouts equal the nginx/ directives of Compose'(objs, f) {
+  'HTTPRoute: attached to a platform Gateway, timeouts equal the nginx/ directives of Compose'(objs, f) {
     const p = [];
-    const a = find(objs, 'Ingress', 'triad')?.metadata?.annotations ?? {};
-    const pairs = [
-      ['client_max_body_size', 'nginx.ingress.kubernetes.io/proxy-body-size', nginxSize, (v) => nginxSize(v)],
-      ['proxy_connect_timeout', 'nginx.ingress.kubernetes.io/proxy-connect-timeout', nginxSeconds, (v) => (/^\d+$/.test(v) ? Number(v) : NaN)],
-      ['proxy_send_timeout', 'nginx.ingress.kubernetes.io/proxy-send-timeout', nginxSeconds, (v) => (/^\d+$/.test(v) ? Number(v) : NaN)],
-      ['proxy_read_timeout', 'nginx.ingress.kubernetes.io/proxy-read-timeout', nginxSeconds, (v) => (/^\d+$/.test(v) ? Number(v) : NaN)],
-    ];
-    for (const [directive, annotation, nginxValue, annotationValue] of pairs) {
-      const found = f.nginx[directive] ?? [];
-      if (found.length === 0) { p.push(`nginx/ sets no ${directive}`); continue; }
-      const values = new Set(found.map((x) => nginxValue(x.value)));
-      if (values.size !== 1) { p.push(`nginx/ sets ${directive} to different values: ${found.map((x) => `${x.file}: ${x.value}`).join(', ')}`); continue; }
-      const want = [...values][0];
-      let have;
-      try { have = annotationValue(String(a[annotation])); } catch { have = NaN; }
-      if (have !== want) p.push(`${annotation}="${a[annotation]}" != nginx ${directive} ${found[0].value} (${found[0].file}); ingress-nginx wants ${directive.includes('timeout') ? 'plain seconds' : 'an nginx size'}`);
+    const route = find(objs, 'HTTPRoute', 'triad');
+    if (route?.apiVersion !== 'gateway.networking.k8s.io/v1') return [`no gateway.networking.k8s.io/v1 HTTPRoute triad (${route?.apiVersion})`];
+    const parents = route.spec.parentRefs ?? [];
+    if (parents.length !== 1) p.push(`HTTPRoute has ${parents.length} parentRefs, want the one Gateway of the overlay`);
+    for (const g of parents) {
+      if ((g.group ?? 'gateway.networking.k8s.io') !== 'gateway.networking.k8s.io' || (g.kind ?? 'Gateway') !== 'Gateway') p.push(`parentRef ${g.group}/${g.kind} is not a Gateway`);
+      if (!g.name || !g.namespace || g.namespace === NS) p.push(`parentRef ${g.namespace}/${g.name}: name the platform's Gateway and its namespace (not ${NS})`);
     }
+    // The one upstream budget of nginx/: connect + send + read happen within one attempt;
+    // the Gateway API has no connect timeout, so the attempt gets the send/read bound.
+    const one = (d) => {
+      const found = f.nginx[d] ?? [];
+      const values = new Set(found.map((x) => nginxSeconds(x.value)));
+      if (values.size !== 1) { p.push(`nginx/ sets ${d} ${values.size ? 'to different values' : 'nowhere'}: ${found.map((x) => `${x.file}: ${x.value}`).join(', ')}`); return NaN; }
+      return [...values][0];
+    };
+    const send = one('proxy_send_timeout');
+    const read = one('proxy_read_timeout');
+    if (send !== read) p.push(`nginx/ proxy_send_timeout ${send}s != proxy_read_timeout ${read}s: the route has one timeout for both`);
+    for (const [i, r] of (route.spec.rules ?? []).entries()) {
+      const t = r.timeouts ?? {};
+      let backend, request;
+      try { backend = gatewaySeconds(t.backendRequest); request = gatewaySeconds(t.request); } catch (e) { p.push(`rule ${i}: ${e.message}`); continue; }
+      if (backend !== read) p.push(`rule ${i}: timeouts.backendRequest ${t.backendRequest} != nginx proxy_read_timeout ${read}s`);
+      if (request !== read) p.push(`rule ${i}: timeouts.request ${t.request} != ${read}s (no retry at the gateway: one attempt, one budget)`);
+    }
+    if (!route.spec.rules?.length) p.push('HTTPRoute has no rules');
     return p;
   },
 
@@ -386,7 +424,7 @@ export const checks = {
     return p;
   },
 
-  'NetworkPolicies: default deny; databases accept triad only; triad accepts ingress-nginx on http and monitoring on admin'(objs, f) {
+  'NetworkPolicies: default deny; databases accept triad only; triad accepts the Gateway namespace on http and monitoring on admin'(objs, f) {
     const p = [];
     const nps = objs.filter((o) => o.kind === 'NetworkPolicy');
     const podLabels = (name) => find(objs, name === 'triad' ? 'Deployment' : 'StatefulSet', name)?.spec?.template?.metadata?.labels;
@@ -414,7 +452,8 @@ export const checks = {
       }
     }
     const onlyNs = (peers, ns) => peers?.length > 0 && peers.every((x) => !x.podSelector && !x.ipBlock && x.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === ns && Object.keys(x.namespaceSelector.matchLabels).length === 1);
-    if (!onlyNs(byPort.get(f.api.ports.public), 'ingress-nginx')) p.push(`triad ${f.api.ports.public}: admits ${JSON.stringify(byPort.get(f.api.ports.public))}, want namespace ingress-nginx only`);
+    const gatewayNs = find(objs, 'HTTPRoute', 'triad')?.spec?.parentRefs?.[0]?.namespace;
+    if (!gatewayNs || !onlyNs(byPort.get(f.api.ports.public), gatewayNs)) p.push(`triad ${f.api.ports.public}: admits ${JSON.stringify(byPort.get(f.api.ports.public))}, want only namespace ${gatewayNs}, the Gateway's of the HTTPRoute`);
     if (!onlyNs(byPort.get(f.api.ports.admin), 'monitoring')) p.push(`triad ${f.api.ports.admin}: admits ${JSON.stringify(byPort.get(f.api.ports.admin))}, want namespace monitoring only`);
     for (const port of byPort.keys()) if (![f.api.ports.public, f.api.ports.admin].includes(port)) p.push(`triad: ingress opened on port ${port}`);
     // triad must be able to reach both databases (default deny covers egress)
@@ -422,6 +461,49 @@ export const checks = {
     for (const [db, port] of [['postgres', 5432], ['redis', 6379]]) {
       if (!egress.some((r) => r.ports?.some((x) => x.port === port) && r.to?.some((x) => matches(x.podSelector?.matchLabels, podLabels(db))))) p.push(`triad: no egress to ${db}:${port}`);
     }
+    return p;
+  },
+
+  'monitoring: PodMonitor on the admin port and metrics path of API.md; alert rules name only metrics the service exports (only where the component is)'(objs, f, v = PLAIN) {
+    const p = [];
+    const pm = objs.filter((o) => o.kind === 'PodMonitor');
+    const rules = objs.filter((o) => o.kind === 'PrometheusRule');
+    if (!v.monitoring) return [...pm, ...rules].map((o) => `${o.kind}/${o.metadata.name} in a variant without the monitoring component`);
+    const d = find(objs, 'Deployment', 'triad');
+    const c = container(d, 'triad');
+    const mon = find(objs, 'PodMonitor', 'triad');
+    if (!mon) return ['no PodMonitor triad'];
+    if (!matches(mon.spec.selector?.matchLabels, d?.spec?.template?.metadata?.labels)) p.push('PodMonitor selects no triad pod');
+    const eps = mon.spec.podMetricsEndpoints ?? [];
+    if (eps.length !== 1) p.push(`PodMonitor has ${eps.length} endpoints`);
+    for (const e of eps) {
+      if (resolvePort(c, e.port) !== f.api.ports.admin) p.push(`PodMonitor port ${e.port} is not the admin port ${f.api.ports.admin}`);
+      if ((e.path ?? '/metrics') !== f.api.admin.metrics) p.push(`PodMonitor path ${e.path} != ${f.api.admin.metrics}`);
+    }
+    const job = `${mon.metadata.namespace}/${mon.metadata.name}`;
+    const alerts = rules.flatMap((r) => r.spec.groups ?? []).flatMap((g) => g.rules ?? []).filter((r) => r.alert);
+    if (alerts.length === 0) p.push('no alert rule');
+    for (const a of alerts) {
+      const expr = String(a.expr);
+      const { error, selectors } = promql(expr);
+      if (error) { p.push(`${a.alert}: not valid PromQL: ${error}`); continue; }
+      if (selectors.length === 0) p.push(`${a.alert}: names no metric`);
+      for (const { name, text } of selectors) {
+        if (!f.metrics.has(name)) p.push(`${a.alert}: ${name} is no metric the service exports (src/main/java)`);
+        if (/job="([^"]*)"/.exec(text)?.[1] !== job) p.push(`${a.alert}: selector ${text} is not restricted to job="${job}" (the PodMonitor's)`);
+      }
+      if (!a.for) p.push(`${a.alert}: no "for" (fires on a single scrape)`);
+      if (!a.labels?.severity) p.push(`${a.alert}: no severity label`);
+      if (!a.annotations?.summary) p.push(`${a.alert}: no summary`);
+    }
+    const want = ['instance down', '5xx ratio', 'p99 latency', 'cache bypass'];
+    const has = {
+      'instance down': alerts.some((a) => /\bup\{[^}]*\}\s*==\s*0/.test(a.expr)),
+      '5xx ratio': alerts.some((a) => /status=~"5\.\."/.test(a.expr) && /\//.test(a.expr)),
+      'p99 latency': alerts.some((a) => /histogram_quantile\(0\.99/.test(a.expr)),
+      'cache bypass': alerts.some((a) => /triad_cache_bypasses_total/.test(a.expr)),
+    };
+    for (const w of want) if (!has[w]) p.push(`no ${w} alert`);
     return p;
   },
 };

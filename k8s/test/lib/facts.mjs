@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { API_MD, POM, NGINX_DIR, COMPOSE, REPO } from './paths.mjs';
+import { API_MD, POM, NGINX_DIR, COMPOSE, REPO, SRC_MAIN } from './paths.mjs';
 import { INITDB_FILES } from './initdb.mjs';
 
 function section(md, heading) {
@@ -113,6 +113,15 @@ export function nginxSeconds(v) {
   return total;
 }
 
+/** Gateway API Duration ("10s", "1m30s", "500ms"; GEP-2257) in seconds. */
+export function gatewaySeconds(v) {
+  const s = String(v ?? '');
+  if (!/^([0-9]{1,5}(h|m|s|ms)){1,4}$/.test(s)) throw new Error(`not a Gateway API duration: ${v}`);
+  let total = 0;
+  for (const m of s.matchAll(/([0-9]+)(h|ms|m|s)/g)) total += Number(m[1]) * { h: 3600, m: 60, s: 1, ms: 0.001 }[m[2]];
+  return total;
+}
+
 /** ISO-8601 duration as java.time.Duration.parse accepts it (PT10S, PT1M30S, PT0.5S) in seconds. */
 export function isoSeconds(v) {
   const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i.exec(String(v));
@@ -145,6 +154,33 @@ export function redisFlags(cmd) {
   return Object.fromEntries([...String(cmd).matchAll(/--([a-z-]+) (\S+)/g)].map((m) => [m[1], m[2]]));
 }
 
+/**
+ * The Prometheus names of the meters the service registers (Micrometer-style builders in
+ * src/main/java): a Timer "a.b" is a_b_seconds_{count,sum,bucket,max}, a Counter a_b_total,
+ * a Gauge a_b; plus Prometheus' own `up`.
+ */
+export function parseMetrics(javaSources) {
+  const names = new Set(['up']);
+  for (const text of javaSources) {
+    for (const m of text.matchAll(/\b(Timer|Counter|Gauge)\.builder\(\s*"([a-z0-9_.]+)"/g)) add(m[1], m[2]);
+    for (const m of text.matchAll(/\bcounter\(\s*\w+\s*,\s*"([a-z0-9_.]+)"/g)) add('Counter', m[1]);
+  }
+  function add(kind, dotted) {
+    const base = dotted.replace(/\./g, '_');
+    if (kind === 'Timer') for (const s of ['count', 'sum', 'bucket', 'max']) names.add(`${base}_seconds_${s}`);
+    else if (kind === 'Counter') names.add(`${base}_total`);
+    else names.add(base);
+  }
+  return names;
+}
+
+function javaFiles(dir) {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    return e.isDirectory() ? javaFiles(p) : e.name.endsWith('.java') ? [p] : [];
+  });
+}
+
 export const NGINX_DIRECTIVES = ['client_max_body_size', 'proxy_connect_timeout', 'proxy_send_timeout', 'proxy_read_timeout'];
 
 export function loadFacts() {
@@ -158,5 +194,6 @@ export function loadFacts() {
     composeImages: composeImages(fs.readFileSync(COMPOSE, 'utf8')),
     compose: composeServices(fs.readFileSync(COMPOSE, 'utf8')),
     roles: parseRoles(read(INITDB_FILES['10-roles.sh']), read(INITDB_FILES['20-init.sql'])),
+    metrics: parseMetrics(javaFiles(SRC_MAIN).map((f) => fs.readFileSync(f, 'utf8'))),
   };
 }

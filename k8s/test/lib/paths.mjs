@@ -9,5 +9,11 @@ export const K8S = path.join(REPO, 'k8s');
 export const API_MD = process.env.TRIAD_API_MD || path.resolve(REPO, '..', 'shared', 'API.md');
 export const POM = path.join(REPO, 'pom.xml');
 export const NGINX_DIR = path.join(REPO, 'nginx');
-export const INITDB_CONFIGMAP = path.join(K8S, '11-triad-initdb.yaml');
+// The manifests live in k8s/base/; the top-level k8s/*.yaml are symlinks to them.
+export const BASE = path.join(K8S, 'base');
+export const INITDB_CONFIGMAP = path.join(BASE, '11-triad-initdb.yaml');
+export const OVERLAYS = path.join(K8S, 'overlays');
+export const COMPONENTS = path.join(K8S, 'components');
+// Where the service registers its metrics (the alert rules may name only those).
+export const SRC_MAIN = path.join(REPO, 'src', 'main', 'java');
 export const COMPOSE = path.join(REPO, 'compose', 'compose.yaml');

@@ -11,6 +11,7 @@
 //     Strict, the default since 1.27) does.
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { strictDtsErrors, resolveModule } from './strict-dts.mjs';
 
 const require = createRequire(import.meta.url);
 const clientNodeRoot = require.resolve('@kubernetes/client-node/package.json').replace(/package\.json$/, '');
@@ -28,7 +29,16 @@ export const KUBERNETES_API_RELEASE = (() => {
 export const VALIDATORS = {
   'kubernetes-models': require('kubernetes-models/package.json').version,
   '@kubernetes/client-node': clientNode.version,
+  '@kubernetes-models/gateway-api': require('@kubernetes-models/gateway-api/package.json').version,
+  '@kubernetes-models/prometheus-operator': require('@kubernetes-models/prometheus-operator/package.json').version,
 };
+
+// Custom resources: API group -> the package with its CRD schemas (validators and .d.ts).
+const CRD_PACKAGES = {
+  'gateway.networking.k8s.io': '@kubernetes-models/gateway-api',
+  'monitoring.coreos.com': '@kubernetes-models/prometheus-operator',
+};
+const crdModule = (group, version, kind) => CRD_PACKAGES[group] && `${CRD_PACKAGES[group]}/${group}/${version}/${kind}`;
 
 function splitApiVersion(apiVersion) {
   const i = apiVersion.lastIndexOf('/');
@@ -41,7 +51,7 @@ export async function jsonSchemaErrors(obj) {
     return ['apiVersion and kind must be strings'];
   }
   const { group, version } = splitApiVersion(obj.apiVersion);
-  const modulePath = group ? `kubernetes-models/${group}/${version}/${obj.kind}` : `kubernetes-models/${version}/${obj.kind}`;
+  const modulePath = crdModule(group, version, obj.kind) ?? (group ? `kubernetes-models/${group}/${version}/${obj.kind}` : `kubernetes-models/${version}/${obj.kind}`);
   let mod;
   try {
     mod = await import(modulePath);
@@ -61,7 +71,9 @@ export async function jsonSchemaErrors(obj) {
 
 /** client-node models: every field must be one the API defines at that place. */
 export function strictFieldErrors(obj) {
-  const { version } = splitApiVersion(obj.apiVersion ?? '');
+  const { group, version } = splitApiVersion(obj.apiVersion ?? '');
+  const crd = crdModule(group, version, obj.kind);
+  if (crd) return strictDtsErrors(obj, resolveModule(crd, clientNodeRoot));
   const typeName = version.charAt(0).toUpperCase() + version.slice(1) + obj.kind;
   if (!models[typeName]?.attributeTypeMap) return [`no client-node model ${typeName} for ${obj.apiVersion} ${obj.kind}`];
   const errors = [];

@@ -1,0 +1,53 @@
+// (5) The kind job of CI runs what users run: each of its commands is a command of
+// k8s/README.md (or a make target of the Makefile). Diagnostics (if: failure()) are exempt.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { REPO, K8S } from './lib/paths.mjs';
+
+/** Shell command lines of a script: continuations joined, comments and blank lines dropped, blanks collapsed. */
+export function commands(script) {
+  return String(script).replace(/\\\n\s*/g, ' ').split('\n')
+    .map((l) => l.replace(/\s+#.*$/, '').replace(/^\s*#.*$/, '').replace(/\s+/g, ' ').trim())
+    .filter(Boolean);
+}
+
+const readme = fs.readFileSync(path.join(K8S, 'README.md'), 'utf8');
+const documented = new Set([...readme.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => commands(m[1])));
+const makeTargets = new Set([...fs.readFileSync(path.join(REPO, 'Makefile'), 'utf8').matchAll(/^([a-zA-Z0-9_-]+):/gm)].map((m) => m[1]));
+const ci = YAML.parse(fs.readFileSync(path.join(REPO, '.github', 'workflows', 'ci.yml'), 'utf8'));
+
+export function undocumented(job, known = documented, targets = makeTargets) {
+  const out = [];
+  for (const step of job?.steps ?? []) {
+    if (!step.run || (step.if && step.if !== 'always()')) continue;
+    for (const c of commands(step.run)) {
+      const make = /^make ([a-zA-Z0-9_-]+)$/.exec(c);
+      if (make ? !targets.has(make[1]) : !known.has(c)) out.push(`${step.name ?? 'a step'}: ${c}`);
+    }
+  }
+  return out;
+}
+
+describe('the kind job of CI', () => {
+  test('exists, deploys the dev overlay, runs the smoke test and deletes its cluster', () => {
+    const run = (ci.jobs?.kind?.steps ?? []).map((s) => s.run ?? '').join('\n');
+    for (const c of ['kind create cluster', 'kind load docker-image', 'kubectl apply -k k8s/overlays/dev', 'rollout status', 'k8s/smoke.sh', 'kind delete cluster']) assert.ok(run.includes(c), c);
+    assert.equal(ci.jobs.kind.steps.find((s) => /kind delete cluster/.test(s.run ?? ''))?.if, 'always()');
+  });
+  test('runs only commands k8s/README.md documents', () => assert.deepEqual(undocumented(ci.jobs.kind), []));
+  test('a command missing from the README is reported', () => {
+    const job = structuredClone(ci.jobs.kind);
+    job.steps.push({ name: 'extra', run: 'kubectl -n triad patch deployment triad --patch "{}"' });
+    assert.deepEqual(undocumented(job), ['extra: kubectl -n triad patch deployment triad --patch "{}"']);
+  });
+  test('the image it loads is the one the dev overlay runs', () => {
+    const loaded = /kind load docker-image (\S+)/.exec(ci.jobs.kind.steps.map((s) => s.run ?? '').join('\n'))?.[1];
+    const pom = fs.readFileSync(path.join(REPO, 'pom.xml'), 'utf8');
+    const version = /<\/parent>[\s\S]*?<version>([^<]+)<\/version>/.exec(pom)?.[1];
+    const name = /<image\.name>([^<]+)<\/image\.name>/.exec(pom)?.[1];
+    assert.equal(loaded, `${name}:${version}`);
+  });
+});
