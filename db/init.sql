@@ -42,9 +42,7 @@ CREATE TABLE IF NOT EXISTS cache_fence (
     singleton        boolean PRIMARY KEY DEFAULT true CHECK (singleton),
     generation       bigint NOT NULL DEFAULT 1,
     clean_generation bigint NOT NULL DEFAULT 0,
-    redis_run_id     text NOT NULL DEFAULT '',
-    -- When the cache stopped being trusted (generation moved past clean_generation).
-    poisoned_at      timestamptz NOT NULL DEFAULT now()
+    redis_run_id     text NOT NULL DEFAULT ''
 );
 INSERT INTO cache_fence DEFAULT VALUES ON CONFLICT DO NOTHING;
 

@@ -31,9 +31,9 @@ import redis.clients.jedis.resps.ScanResult;
  * Eviction can only remove a value (a miss) or a lease (a refused fill): never stale.</li>
  * <li><b>The fence row</b> ({@code cache_fence}): when a write cannot delete the key (Redis
  * unreachable, timed out, paused, pool exhausted), it bumps {@code generation}, then waits until
- * no instance can still be trusting the cache from before the bump ({@link #LEASE} after the
- * first bump of the episode, PostgreSQL's clock), or until the cache was cleaned after the bump,
- * and only then answers. Each instance reads the row every {@link #POLL_EVERY} and trusts the
+ * no instance can still be trusting the cache from before the bump ({@link #LEASE} after its
+ * bump's answer, on its own clock), or until the cache was cleaned after the bump, and only then
+ * answers. Each instance reads the row every {@link #POLL_EVERY} and trusts the
  * cache for {@link #LEASE} from the start of a read that found {@code clean_generation =
  * generation}: an instance that can't read the row stops trusting by itself.</li>
  * <li><b>The Redis process</b>: each pooled connection knows the {@code run_id} of the Redis it
@@ -48,16 +48,22 @@ import redis.clients.jedis.resps.ScanResult;
  * </ol>
  * Assumed: one Redis process at a time (no split brain between two primaries), clocks that run
  * at the same rate (not synchronised), and a PostgreSQL that is not itself rolled back. Left
- * open: a write whose delete fails and whose bump then also fails (PostgreSQL lost right after
- * the commit, and Redis at the same time): it is answered, the bump is retried until it lands,
+ * open: a write whose delete fails and whose bump then fails for {@link #BUMP_GIVE_UP} (any
+ * error: PostgreSQL lost right after the write's own commit, the control pool or the row's
+ * lock unavailable that long): it is answered, the bump is retried every poll until it lands,
  * and a stale read is possible on another instance until then; logged as an error.
  */
 public final class CacheFence {
     /** How long a read of the row lets an instance trust the cache. */
     static final Duration LEASE = Duration.ofMillis(1000);
     public static final Duration POLL_EVERY = Duration.ofMillis(200);
-    /** For the commit after the statement that stamped poisoned_at, and scheduling jitter. */
+    /** Scheduling jitter and clock-rate differences between instances. */
     private static final Duration MARGIN = Duration.ofMillis(150);
+    /**
+     * How long a write keeps trying to raise the fence before it gives up (PostgreSQL lost right
+     * after the write's own commit): below Nginx's 10 s read timeout.
+     */
+    private static final Duration BUMP_GIVE_UP = Duration.ofSeconds(5);
     static final String KEY_PREFIX = "triad:item:";
     private static final System.Logger LOG = System.getLogger(CacheFence.class.getName());
 
@@ -89,60 +95,82 @@ public final class CacheFence {
 
     /**
      * A write could not invalidate its cached copy: stop every instance trusting the cache, and
-     * return once none can still be reading it from before. Blocks for up to {@link #LEASE}.
+     * return once none can still be reading it from before. Blocks for about {@link #LEASE}
+     * (less when a cleaning follows the bump), longer while the row can't be updated: a late
+     * answer is allowed, a wrong one is not.
      */
     void bump() {
-        long deadline = System.nanoTime() + LEASE.toNanos() + MARGIN.toNanos();
-        for (int attempt = 0; ; attempt++) {
+        // An interrupt (a server stopping) must not cut this short, and with the flag set the pool
+        // would refuse every connection: it is held back and restored on the way out.
+        boolean interrupted = Thread.interrupted();
+        try {
+            interrupted |= bumpAndWait();
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** True when the thread was interrupted meanwhile. */
+    private boolean bumpAndWait() {
+        boolean interrupted = false;
+        long giveUp = System.nanoTime() + BUMP_GIVE_UP.toNanos();
+        while (true) {
             try {
-                Bump b = bumpOnce();
-                awaitNoTrustFromBefore(b);
-                return;
+                long generation = bumpOnce();
+                // The UPDATE's answer comes after its commit, so after the first bump of this
+                // episode was visible: whoever read a clean row read it before now, and trusts
+                // it for at most LEASE from then. Counted here, on this clock: no commit-time or
+                // wall-clock assumption about PostgreSQL.
+                return interrupted | awaitNoTrustFromBefore(generation, System.nanoTime() + LEASE.toNanos() + MARGIN.toNanos());
             } catch (SQLException e) {
-                if (System.nanoTime() - deadline > 0 || attempt >= 3) {
+                if (System.nanoTime() - giveUp > 0) {
                     owedBumps.incrementAndGet();
                     LOG.log(System.Logger.Level.ERROR, "cache fence: a write could not invalidate its cached copy and "
-                            + "PostgreSQL refused the fence too (" + e.getMessage() + "); other instances may read "
-                            + "the older copy until the fence lands (retried every " + POLL_EVERY.toMillis() + " ms)");
-                    return;
+                            + "PostgreSQL refused the fence for " + BUMP_GIVE_UP.toSeconds() + " s (" + e.getMessage()
+                            + "); other instances may read the older copy until the fence lands (retried every "
+                            + POLL_EVERY.toMillis() + " ms)");
+                    return interrupted;
                 }
+                interrupted |= sleepUninterrupted(System.nanoTime() + POLL_EVERY.toNanos() / 4);
             }
         }
     }
 
-    private record Bump(long generation, long waitMillis) {
-    }
-
-    private Bump bumpOnce() throws SQLException {
+    private long bumpOnce() throws SQLException {
         try (Connection c = database.controlConnection();
-             PreparedStatement s = c.prepareStatement("UPDATE cache_fence SET generation = generation + 1, "
-                     + "poisoned_at = CASE WHEN generation = clean_generation THEN clock_timestamp() ELSE poisoned_at END "
-                     + "RETURNING generation, GREATEST(0, ceil(1000 * extract(epoch FROM poisoned_at "
-                     + "+ make_interval(secs => ?) - clock_timestamp())))::bigint")) {
-            s.setDouble(1, (LEASE.toMillis() + MARGIN.toMillis()) / 1000.0);
-            try (ResultSet rs = s.executeQuery()) {
-                rs.next();
-                Bump b = new Bump(rs.getLong(1), rs.getLong(2));
-                state = new State(b.generation(), state.cleanGeneration(), state.runId(), state.trustedUntilNanos());
-                return b;
-            }
+             PreparedStatement s = c.prepareStatement(
+                     "UPDATE cache_fence SET generation = generation + 1 RETURNING generation");
+             ResultSet rs = s.executeQuery()) {
+            rs.next();
+            long generation = rs.getLong(1);
+            state = new State(generation, state.cleanGeneration(), state.runId(), state.trustedUntilNanos());
+            return generation;
         }
     }
 
-    /** Until the lease of anyone who read the row before the episode began is over, or a cleaning followed the bump. */
-    private void awaitNoTrustFromBefore(Bump b) {
-        long until = System.nanoTime() + Duration.ofMillis(b.waitMillis()).toNanos();
-        while (System.nanoTime() - until < 0) {
-            if (state.cleanGeneration() >= b.generation()) {
-                return;
-            }
+    /** Until every lease taken before the bump is over, or a cleaning that followed the bump; true if interrupted. */
+    private boolean awaitNoTrustFromBefore(long generation, long untilNanos) {
+        boolean interrupted = false;
+        while (System.nanoTime() - untilNanos < 0 && state.cleanGeneration() < generation) {
+            interrupted |= sleepUninterrupted(Math.min(untilNanos, System.nanoTime() + 50_000_000L));
+        }
+        return interrupted;
+    }
+
+    /** Sleeps until then whatever interrupts come (the answer must not come early); true if one came. */
+    private static boolean sleepUninterrupted(long untilNanos) {
+        boolean interrupted = false;
+        long left;
+        while ((left = untilNanos - System.nanoTime()) > 0) {
             try {
-                Thread.sleep(Math.min(50, Math.max(1, (until - System.nanoTime()) / 1_000_000)));
+                Thread.sleep(Duration.ofNanos(left));
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
+                interrupted = true;
             }
         }
+        return interrupted;
     }
 
     /** Reads the row (renewing or ending this instance's trust) and cleans the cache when it must. Every POLL_EVERY. */

@@ -174,6 +174,20 @@ class ItemCacheTest {
     }
 
     @Test
+    void anInterruptedWriterStillWaitsOutTheOtherInstancesTrust() {
+        // A fence of its own that no poll refreshes: only the full wait can end the bump.
+        CacheFence fence = new CacheFence(writer.database, writer.redis);
+        Thread.currentThread().interrupt();
+        long start = System.nanoTime();
+        fence.bump();
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        assertThat("the interrupt is kept for the caller", Thread.interrupted(), is(true));
+        assertThat("waited out the lease (ms)", millis, greaterThanOrEqualTo(CacheFence.LEASE.toMillis()));
+        assertThat("and did not give up", millis < 4000, is(true));
+        awaitCacheInUse();
+    }
+
+    @Test
     void redisFullWithEvictionUnderConcurrentReadsAndWrites() throws Exception {
         List<Long> ids = new ArrayList<>();
         for (int i = 0; i < 40; i++) {
