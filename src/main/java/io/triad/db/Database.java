@@ -3,7 +3,6 @@ package io.triad.db;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.Set;
 import java.util.concurrent.Executor;
 
 import io.helidon.dbclient.DbClient;
@@ -42,11 +41,6 @@ public final class Database implements AutoCloseable {
     static final Duration IDLE_IN_TRANSACTION_TIMEOUT = Duration.ofMillis(1000);
     static final Duration NETWORK_TIMEOUT = Duration.ofMillis(1500);
     private static final int CONTROL_POOL_SIZE = 3;
-    /**
-     * lock_not_available, query_canceled (statement_timeout), idle_in_transaction_session_timeout,
-     * transaction_timeout: PostgreSQL gave up and rolled back.
-     */
-    private static final Set<String> SERVER_TIMEOUTS = Set.of("55P03", "57014", "25P03", "25P04");
     /** Socket timeouts are enforced by the driver's own thread; none is needed to set them. */
     private static final Executor DIRECT = Runnable::run;
 
@@ -103,19 +97,6 @@ public final class Database implements AutoCloseable {
         Connection c = control.getConnection();
         c.setNetworkTimeout(DIRECT, (int) NETWORK_TIMEOUT.toMillis());
         return c;
-    }
-
-    /**
-     * A statement PostgreSQL cancelled for time becomes the contract's 503; anything else is
-     * returned unchanged for the caller to rethrow.
-     */
-    public static RuntimeException translate(RuntimeException e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof SQLException sql && sql.getSQLState() != null && SERVER_TIMEOUTS.contains(sql.getSQLState())) {
-                return new DatabaseUnavailableException(sql, DatabaseUnavailableException.Reason.TIMED_OUT);
-            }
-        }
-        return e;
     }
 
     public void registerMetrics(MeterRegistry registry) {

@@ -1,5 +1,11 @@
 package io.triad.db;
 
+import java.net.ConnectException;
+import java.net.SocketTimeoutException;
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
+import java.util.Set;
+
 /**
  * The database could not do the work in time, so it did none of it: no connection within the
  * pool's timeout (PostgreSQL unreachable, or every connection of this instance busy), or a
@@ -26,6 +32,12 @@ public final class DatabaseUnavailableException extends RuntimeException {
         }
     }
 
+    /**
+     * lock_not_available, query_canceled (statement_timeout), idle_in_transaction_session_timeout,
+     * transaction_timeout: PostgreSQL gave up and rolled back.
+     */
+    private static final Set<String> SERVER_TIMEOUTS = Set.of("55P03", "57014", "25P03", "25P04");
+
     private final Reason reason;
 
     public DatabaseUnavailableException(Throwable cause, Reason reason) {
@@ -43,5 +55,31 @@ public final class DatabaseUnavailableException extends RuntimeException {
 
     public boolean saturated() {
         return reason == Reason.SATURATED;
+    }
+
+    /**
+     * Why the database could not do this work, or null when the failure is not the database's:
+     * one place that reads a failure's causes, for every repository and the error handler.
+     */
+    public static Reason reasonOf(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof DatabaseUnavailableException d) {
+                return d.reason();
+            }
+            if (t instanceof SQLException sql && sql.getSQLState() != null && SERVER_TIMEOUTS.contains(sql.getSQLState())) {
+                return Reason.TIMED_OUT;
+            }
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLTransientConnectionException || t instanceof SocketTimeoutException
+                    || t instanceof ConnectException) {
+                return Reason.UNAVAILABLE;
+            }
+            if (t instanceof SQLException sql && sql.getSQLState() != null
+                    && (sql.getSQLState().startsWith("08") || sql.getSQLState().startsWith("57P"))) {
+                return Reason.UNAVAILABLE;
+            }
+        }
+        return null;
     }
 }

@@ -1,10 +1,5 @@
 package io.triad.http;
 
-import java.net.ConnectException;
-import java.net.SocketTimeoutException;
-import java.sql.SQLException;
-import java.sql.SQLTransientConnectionException;
-
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HttpException;
 import io.helidon.http.RequestException;
@@ -53,19 +48,14 @@ public final class ErrorHandling {
 
     private static void unexpected(ServerRequest req, ServerResponse res, Throwable e) {
         drain(req);
-        DatabaseUnavailableException pool = causeOf(e, DatabaseUnavailableException.class);
-        if (pool != null && pool.saturated()) {
-            LOG.log(System.Logger.Level.WARNING, "shedding load: " + pool.getMessage());
-            res.header(HeaderNames.RETRY_AFTER, "1");
-            Problem.send(req, res, Status.SERVICE_UNAVAILABLE_503, pool.reason().detail());
-            return;
-        }
-        if (isDatabaseOutage(e)) {
-            LOG.log(System.Logger.Level.WARNING, "database unavailable: " + rootMessage(e));
-            res.header(HeaderNames.RETRY_AFTER, RETRY_AFTER_SECONDS);
-            // A statement PostgreSQL cancelled for time says so: the client knows nothing was changed.
-            Problem.send(req, res, Status.SERVICE_UNAVAILABLE_503, pool != null ? pool.reason().detail()
-                    : DatabaseUnavailableException.Reason.UNAVAILABLE.detail());
+        DatabaseUnavailableException.Reason database = DatabaseUnavailableException.reasonOf(e);
+        if (database != null) {
+            LOG.log(System.Logger.Level.WARNING, (database == DatabaseUnavailableException.Reason.SATURATED
+                    ? "shedding load: " : "database unavailable: ") + rootMessage(e));
+            res.header(HeaderNames.RETRY_AFTER, database == DatabaseUnavailableException.Reason.SATURATED
+                    ? "1" : RETRY_AFTER_SECONDS);
+            // The detail says which: a statement PostgreSQL cancelled for time tells the client nothing was changed.
+            Problem.send(req, res, Status.SERVICE_UNAVAILABLE_503, database.detail());
             return;
         }
         if (e instanceof HttpException he && he.status().code() < 500) {
@@ -79,31 +69,6 @@ public final class ErrorHandling {
         LOG.log(System.Logger.Level.ERROR, "unexpected failure", e);
         Problem.send(req, res, Status.INTERNAL_SERVER_ERROR_500,
                 "internal error; it has been logged under this request's X-Request-Id");
-    }
-
-    static boolean isDatabaseOutage(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof DatabaseUnavailableException
-                    || t instanceof SQLTransientConnectionException
-                    || t instanceof SocketTimeoutException
-                    || t instanceof ConnectException) {
-                return true;
-            }
-            if (t instanceof SQLException sql && sql.getSQLState() != null
-                    && (sql.getSQLState().startsWith("08") || sql.getSQLState().startsWith("57P"))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static <T extends Throwable> T causeOf(Throwable e, Class<T> type) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (type.isInstance(t)) {
-                return type.cast(t);
-            }
-        }
-        return null;
     }
 
     private static String rootMessage(Throwable e) {

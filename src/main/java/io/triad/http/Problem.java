@@ -34,16 +34,21 @@ public final class Problem {
     }
 
     public static void send(ServerRequest req, ServerResponse res, Status status, String detail) {
-        String body = JsonFactories.BUILDERS.createObjectBuilder()
+        res.status(status);
+        res.header(HeaderNames.CONTENT_TYPE, MEDIA_TYPE);
+        res.send(body(status, detail, instance(req)));
+    }
+
+    /** The problem document itself, for answers sent outside the routing too. */
+    static byte[] body(Status status, String detail, String instance) {
+        return JsonFactories.BUILDERS.createObjectBuilder()
                 .add("type", "about:blank")
                 .add("title", status.reasonPhrase())
                 .add("status", status.code())
                 .add("detail", detail)
-                .add("instance", instance(req))
+                .add("instance", instance)
                 .build()
-                .toString();
-        res.status(status);
-        res.header(HeaderNames.CONTENT_TYPE, MEDIA_TYPE);
-        res.send(body.getBytes(StandardCharsets.UTF_8));
+                .toString()
+                .getBytes(StandardCharsets.UTF_8);
     }
 }

@@ -1,6 +1,5 @@
 package io.triad.http;
 
-import java.nio.charset.StandardCharsets;
 import java.util.Set;
 
 import io.helidon.http.DirectHandler;
@@ -93,15 +92,7 @@ public final class RefusedRequests implements DirectHandler {
             detail = detail(status, instance);
         }
         String requestId = routedId != null ? routedId : PublicRequestFilter.requestId(request.headers());
-        byte[] body = JsonFactories.BUILDERS.createObjectBuilder()
-                .add("type", "about:blank")
-                .add("title", status.reasonPhrase())
-                .add("status", status.code())
-                .add("detail", detail)
-                .add("instance", instance)
-                .build()
-                .toString()
-                .getBytes(StandardCharsets.UTF_8);
+        byte[] body = Problem.body(status, detail, instance);
         TransportResponse.Builder response = TransportResponse.builder()
                 .status(status)
                 .headers(responseHeaders)

@@ -3,14 +3,11 @@ package io.triad.items;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 import io.helidon.dbclient.DbClient;
 import io.helidon.dbclient.DbRow;
 import io.helidon.dbclient.DbTransaction;
-
-import io.triad.db.Database;
 
 /**
  * Items and idempotency keys in PostgreSQL, the source of truth. Every write is one statement
@@ -30,12 +27,12 @@ public final class ItemRepository {
     }
 
     public Optional<Item> find(long id) {
-        return timed(() -> db.execute().get("SELECT " + COLUMNS + " FROM items WHERE id = ?", id).map(ItemRepository::item));
+        return db.execute().get("SELECT " + COLUMNS + " FROM items WHERE id = ?", id).map(ItemRepository::item);
     }
 
     /** Up to limit + 1 items after the given id, so the caller knows whether a next page exists. */
     public List<Item> pageAfter(long after, int limit) {
-        return timed(() -> page("SELECT " + COLUMNS + " FROM items WHERE id > ? ORDER BY id LIMIT ?", after, limit + 1));
+        return page("SELECT " + COLUMNS + " FROM items WHERE id > ? ORDER BY id LIMIT ?", after, limit + 1);
     }
 
     private List<Item> page(String sql, Object... params) {
@@ -48,12 +45,12 @@ public final class ItemRepository {
     public List<Item> pageBefore(long before, int limit) {
         String sql = "SELECT " + COLUMNS + " FROM items" + (before == 0 ? "" : " WHERE id < ?") + " ORDER BY id DESC LIMIT ?";
         Object[] params = before == 0 ? new Object[] {limit + 1} : new Object[] {before, limit + 1};
-        return timed(() -> page(sql, params));
+        return page(sql, params);
     }
 
     public Item insert(ItemInput input) {
-        return timed(() -> db.execute().get("INSERT INTO items (name, description, quantity) VALUES (?, ?, ?) RETURNING " + COLUMNS,
-                input.name(), input.description(), input.quantity()).map(ItemRepository::item).orElseThrow());
+        return db.execute().get("INSERT INTO items (name, description, quantity) VALUES (?, ?, ?) RETURNING " + COLUMNS,
+                input.name(), input.description(), input.quantity()).map(ItemRepository::item).orElseThrow();
     }
 
     /**
@@ -62,10 +59,6 @@ public final class ItemRepository {
      * exactly one item exists per key however many requests race.
      */
     public IdempotentCreate insertOnce(String key, ItemInput input) {
-        return timed(() -> insertOnceInTransaction(key, input));
-    }
-
-    private IdempotentCreate insertOnceInTransaction(String key, ItemInput input) {
         DbTransaction tx = db.transaction();
         try {
             boolean claimed = tx.get("INSERT INTO idempotency_keys (key, fingerprint) VALUES (?, ?) "
@@ -109,14 +102,14 @@ public final class ItemRepository {
         Object[] params = expectedVersions == null
                 ? new Object[] {input.name(), input.description(), input.quantity(), id}
                 : new Object[] {input.name(), input.description(), input.quantity(), id, versions(expectedVersions)};
-        return timed(() -> db.execute().get(sql, params).map(ItemRepository::item));
+        return db.execute().get(sql, params).map(ItemRepository::item);
     }
 
     /** Deletes in one statement, with expectedVersions only if its version is one of them; false when nothing was deleted. */
     public boolean delete(long id, List<Long> expectedVersions) {
-        return timed(() -> expectedVersions == null
+        return expectedVersions == null
                 ? db.execute().delete("DELETE FROM items WHERE id = ?", id) > 0
-                : db.execute().delete("DELETE FROM items WHERE id = ? AND version = ANY(?)", id, versions(expectedVersions)) > 0);
+                : db.execute().delete("DELETE FROM items WHERE id = ? AND version = ANY(?)", id, versions(expectedVersions)) > 0;
     }
 
     private static Long[] versions(List<Long> versions) {
@@ -125,16 +118,7 @@ public final class ItemRepository {
 
     /** Keys past their 24 h answer nothing any more; dropping them keeps the table small. */
     public long deleteExpiredKeys() {
-        return timed(() -> db.execute().delete("DELETE FROM idempotency_keys WHERE created_at < now() - " + KEY_LIFETIME));
-    }
-
-    /** PostgreSQL cancelled it for time (and rolled it back): the contract's 503. */
-    private static <T> T timed(Supplier<T> work) {
-        try {
-            return work.get();
-        } catch (RuntimeException e) {
-            throw Database.translate(e);
-        }
+        return db.execute().delete("DELETE FROM idempotency_keys WHERE created_at < now() - " + KEY_LIFETIME);
     }
 
     private static Item item(DbRow row) {

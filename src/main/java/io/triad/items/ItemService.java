@@ -163,7 +163,7 @@ public final class ItemService implements HttpService {
         long id = id(req);
         ItemInput input = ItemInput.parse(body);
         Optional<String> ifMatch = ifMatch(req);
-        Optional<Item> replaced = repository.replace(id, input, ifMatch.map(h -> versions(h, false)).orElse(null));
+        Optional<Item> replaced = repository.replace(id, input, expectedVersions(ifMatch));
         if (replaced.isEmpty()) {
             throw notReplaced(id, ifMatch);
         }
@@ -176,7 +176,7 @@ public final class ItemService implements HttpService {
     private void delete(ServerRequest req, ServerResponse res) {
         long id = id(req);
         Optional<String> ifMatch = ifMatch(req);
-        if (!repository.delete(id, ifMatch.map(h -> versions(h, false)).orElse(null))) {
+        if (!repository.delete(id, expectedVersions(ifMatch))) {
             throw notReplaced(id, ifMatch);
         }
         cache.invalidate(id);
@@ -186,6 +186,11 @@ public final class ItemService implements HttpService {
     /** If-Match, unless absent or "*" (any current version will do). */
     private static Optional<String> ifMatch(ServerRequest req) {
         return req.headers().first(HeaderNames.IF_MATCH).map(String::strip).filter(h -> !h.equals("*"));
+    }
+
+    /** The versions If-Match allows (compared strongly), or null for any. */
+    private static List<Long> expectedVersions(Optional<String> ifMatch) {
+        return ifMatch.map(h -> versions(h, false)).orElse(null);
     }
 
     /** Nothing was written: the item does not exist (404), or If-Match named another version (412). */
