@@ -9,8 +9,8 @@
 # superuser attribute away or to hand its objects to another role. So it is renamed to
 # `postgres` (the superuser of a fresh volume) and gets the superuser password; then
 # db/roles.sh creates triad_owner and a new, unprivileged `triad` (same password as before,
-# so the service connects as it did), the tables move to triad_owner, and db/init.sql grants
-# the DML. Finally the socket and localhost stop being trusted, as on a fresh volume.
+# so the service connects as it did), the tables move to triad_owner, and the service gets
+# its DML back. Finally the socket and localhost stop being trusted, as on a fresh volume.
 set -Eeuo pipefail
 
 db=${POSTGRES_DB:-triad}
@@ -68,7 +68,12 @@ SELECT format('ALTER SEQUENCE public.%I OWNER TO triad_owner', c.relname)
    AND c.relowner <> 'triad_owner'::regrole \gexec
 DROP ROLE IF EXISTS triad_migration;
 SQL
-sql postgres -f /docker-entrypoint-initdb.d/20-init.sql
+# The service's DML, as db/migration/V1__schema.sql grants it (the migrate service then
+# baselines this database at version 1 instead of running V1).
+sql postgres <<'SQL'
+GRANT SELECT, INSERT, UPDATE, DELETE ON items, idempotency_keys, cache_fence TO triad;
+GRANT USAGE ON SEQUENCE items_id_seq TO triad;
+SQL
 
 # initdb's defaults trust every local connection; a fresh volume has peer and passwords.
 hba="$PGDATA/pg_hba.conf"

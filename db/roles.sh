@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # triad database roles. The postgres image's entrypoint sources this file from
-# /docker-entrypoint-initdb.d (as 10-roles.sh, before 20-init.sql) once, on an empty volume,
+# /docker-entrypoint-initdb.d (as 10-roles.sh) once, on an empty volume,
 # connected as the image's superuser ($POSTGRES_USER, `postgres`); db/migrate-roles.sh runs it
 # again on a volume initialised before the roles were split. Safe to run more than once.
 #
-#   triad_owner  owns the schema and the tables: db/init.sql (later migrations) run as it.
-#   triad        the service: DML on triad's own tables only (db/init.sql grants it), no DDL.
+#   triad_owner  owns the schema and the tables: db/migration (io.triad.migrate) runs as it.
+#   triad        the service: DML on triad's own tables only (db/migration grants it), no DDL.
 #   postgres     the image's superuser, for administration; neither role above is one.
 #
 # The passwords come from secret files named by TRIAD_APP_PASSWORD_FILE and

@@ -1,4 +1,4 @@
-// Regenerates k8s/11-triad-initdb.yaml from db/roles.sh and db/init.sql (`make k8s-configmap`).
+// Regenerates k8s/11-triad-initdb.yaml from db/roles.sh (`make k8s-configmap`).
 // The ConfigMap must hold them byte for byte; consistency.test.mjs checks it.
 import fs from 'node:fs';
 import path from 'node:path';

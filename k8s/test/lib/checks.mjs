@@ -313,7 +313,7 @@ export const checks = {
     return p;
   },
 
-  'init ConfigMap holds db/roles.sh and db/init.sql byte for byte, under the names Compose mounts them, and is mounted into postgres'(objs, f) {
+  'init ConfigMap holds db/roles.sh byte for byte, under the name Compose mounts it, and is mounted into postgres'(objs, f) {
     const p = [];
     const cm = find(objs, 'ConfigMap', INITDB_NAME);
     const keys = Object.keys(INITDB_FILES);
@@ -340,7 +340,7 @@ export const checks = {
     return p;
   },
 
-  'PostgreSQL roles: the service connects as the DML role of db/init.sql, neither owner nor superuser; their passwords reach postgres only'(objs, f) {
+  'PostgreSQL roles: the service connects as the DML role of db/migration, neither owner nor superuser; their passwords reach postgres only'(objs, f) {
     const p = [];
     const d = find(objs, 'Deployment', 'triad');
     const ss = find(objs, 'StatefulSet', 'postgres');
@@ -349,9 +349,10 @@ export const checks = {
     const dbUser = containerEnv(objs, container(d, 'triad')).get('DB_USER')?.value;
     const superuser = pg.get('POSTGRES_USER')?.value;
     const { created, owner, app } = f.roles;
-    if (!owner || !created.includes(owner)) p.push(`db/init.sql does not SET ROLE to a role db/roles.sh creates (${owner})`);
-    if (app.length !== 1 || !created.includes(app[0])) p.push(`db/init.sql grants to ${JSON.stringify(app)}, not to one role db/roles.sh creates`);
-    if (dbUser !== app[0]) p.push(`DB_USER ${dbUser} is not the role db/init.sql grants DML to (${app[0]})`);
+    if (!owner || !created.includes(owner)) p.push(`the migrations run as ${owner} (compose migrate DB_USER), not a role db/roles.sh creates`);
+    if (owner === dbUser) p.push(`the migrations run as the service's role ${dbUser}`);
+    if (app.length !== 1 || !created.includes(app[0])) p.push(`db/migration grants to ${JSON.stringify(app)}, not to one role db/roles.sh creates`);
+    if (dbUser !== app[0]) p.push(`DB_USER ${dbUser} is not the role db/migration grants DML to (${app[0]})`);
     if (!superuser || superuser === dbUser || superuser === owner) p.push(`POSTGRES_USER ${superuser} must be a superuser distinct from the service (${dbUser}) and the owner (${owner})`);
     if (f.compose.postgres?.environment?.POSTGRES_USER !== superuser) p.push(`POSTGRES_USER ${superuser} != compose's ${f.compose.postgres?.environment?.POSTGRES_USER}`);
     if (pg.get('POSTGRES_INITDB_ARGS')?.value !== f.compose.postgres?.environment?.POSTGRES_INITDB_ARGS) p.push(`POSTGRES_INITDB_ARGS ${pg.get('POSTGRES_INITDB_ARGS')?.value} != compose's ${f.compose.postgres?.environment?.POSTGRES_INITDB_ARGS}`);

@@ -1,6 +1,6 @@
 // The facts the manifests must agree with, read from their single sources:
 // ../shared/API.md (ports, admin endpoints, configuration variables), pom.xml (image),
-// nginx/ (proxy limits), db/init.sql (schema).
+// nginx/ (proxy limits), db/migration (schema).
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
@@ -138,15 +138,24 @@ export function composeImages(text) {
 /** The compose/compose.yaml services Kubernetes mirrors (postgres, redis), as parsed. */
 export function composeServices(text) {
   const services = YAML.parse(text, { merge: true })?.services ?? {};
-  return { postgres: services.postgres, redis: services.redis };
+  return { postgres: services.postgres, redis: services.redis, migrate: services.migrate };
 }
 
-/** The role names db/roles.sh creates and the one that owns the tables of db/init.sql. */
-export function parseRoles(rolesSh, initSql) {
+/**
+ * The role names db/roles.sh creates, the one the migrations run as (Compose's migrate
+ * service: it owns what they create) and the ones db/migration grants DML to.
+ */
+export function parseRoles(rolesSh, migrationsSql, migrateUser) {
   const created = [...rolesSh.matchAll(/'CREATE ROLE (\w+)'/g)].map((m) => m[1]);
-  const owner = /^SET ROLE (\w+);/m.exec(initSql)?.[1];
-  const granted = [...initSql.matchAll(/^GRANT [A-Z, ]+ ON [\w, ]+ TO (\w+);/gm)].map((m) => m[1]);
-  return { created, owner, app: [...new Set(granted)] };
+  const granted = [...migrationsSql.matchAll(/^GRANT [A-Z, ]+ ON [\w, ]+ TO (\w+);/gm)].map((m) => m[1]);
+  return { created, owner: migrateUser, app: [...new Set(granted)] };
+}
+
+/** Every versioned migration of db/migration, in name order, concatenated. */
+export function readMigrations() {
+  const dir = path.join(REPO, 'db/migration');
+  return fs.readdirSync(dir).filter((n) => /^V[0-9._]+__.+\.sql$/.test(n)).sort()
+    .map((n) => fs.readFileSync(path.join(dir, n), 'utf8')).join('\n');
 }
 
 /** Redis settings given as --name value flags in a command line. */
@@ -193,7 +202,8 @@ export function loadFacts() {
     initdb: Object.fromEntries(Object.entries(INITDB_FILES).map(([key, src]) => [key, read(src)])),
     composeImages: composeImages(fs.readFileSync(COMPOSE, 'utf8')),
     compose: composeServices(fs.readFileSync(COMPOSE, 'utf8')),
-    roles: parseRoles(read(INITDB_FILES['10-roles.sh']), read(INITDB_FILES['20-init.sql'])),
+    roles: parseRoles(read(INITDB_FILES['10-roles.sh']), readMigrations(),
+      composeServices(fs.readFileSync(COMPOSE, 'utf8')).migrate?.environment?.DB_USER),
     metrics: parseMetrics(javaFiles(SRC_MAIN).map((f) => fs.readFileSync(f, 'utf8'))),
   };
 }

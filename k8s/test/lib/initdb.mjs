@@ -1,11 +1,11 @@
-// The ConfigMap that carries db/roles.sh and db/init.sql into postgres'
-// /docker-entrypoint-initdb.d, which runs them in name order on an empty volume.
+// The ConfigMap that carries db/roles.sh into postgres' /docker-entrypoint-initdb.d, which runs
+// it once on an empty volume. The schema is not here: the Job triad-migrate applies db/migration.
 import YAML from 'yaml';
 
 export const INITDB_NAME = 'triad-initdb';
 // key (the file name in /docker-entrypoint-initdb.d, as compose/compose.yaml mounts it too)
 // -> source file in the repository
-export const INITDB_FILES = { '10-roles.sh': 'db/roles.sh', '20-init.sql': 'db/init.sql' };
+export const INITDB_FILES = { '10-roles.sh': 'db/roles.sh' };
 
 /** files: key -> content, in the order of INITDB_FILES. */
 export function renderInitdbConfigMap(files) {

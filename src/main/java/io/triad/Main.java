@@ -17,6 +17,11 @@ public final class Main {
 
     public static void main(String[] args) {
         LogConfig.configureRuntime();
+        // The same image runs the one-shot schema migration (Compose service and Kubernetes Job).
+        if (args.length > 0 && "migrate".equals(args[0])) {
+            System.exit(io.triad.migrate.Migrate.main(System.getenv()));
+            return;
+        }
         Settings settings;
         try {
             settings = Settings.load(Config.create(), System.getenv());

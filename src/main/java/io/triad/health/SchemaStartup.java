@@ -1,30 +1,39 @@
 package io.triad.health;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Optional;
 
 import io.helidon.health.HealthCheck;
 import io.helidon.health.HealthCheckResponse;
 import io.helidon.health.HealthCheckType;
 
 import io.triad.db.Database;
+import io.triad.migrate.SchemaVersion;
+import org.flywaydb.core.api.MigrationVersion;
 
 /**
  * Startup: configuration was read and the pools exist (or this object would not), and the
- * schema of db/init.sql is present. The service never creates tables: Compose and Kubernetes
- * load db/init.sql into PostgreSQL. Once the schema was seen the check stays UP.
+ * schema is at least the version this code needs ({@link SchemaVersion#REQUIRED}). The service
+ * never migrates: the one-shot `migrate` (Compose service, Kubernetes Job) does, as the schema
+ * owner, before the new instances start. Until then the check is DOWN, and the log says why
+ * once per reason (not on every probe); once the version was reached it stays UP.
  */
 public final class SchemaStartup implements HealthCheck {
-    static final List<String> TABLES = List.of("items", "idempotency_keys", "cache_fence");
+    private static final System.Logger LOG = System.getLogger(SchemaStartup.class.getName());
 
     private final Database database;
-    private volatile boolean verified;
+    private final MigrationVersion required;
+    /** The version seen when the check first passed; null until then. */
+    private volatile String verified;
+    private volatile String lastLogged;
 
     public SchemaStartup(Database database) {
+        this(database, SchemaVersion.REQUIRED);
+    }
+
+    SchemaStartup(Database database, MigrationVersion required) {
         this.database = database;
+        this.required = required;
     }
 
     @Override
@@ -39,31 +48,32 @@ public final class SchemaStartup implements HealthCheck {
 
     @Override
     public HealthCheckResponse call() {
-        if (verified) {
-            return HealthCheckResponse.builder().status(true).detail("tables", String.join(",", TABLES)).build();
+        if (verified != null) {
+            return up();
         }
-        try (Connection c = database.controlConnection();
-             PreparedStatement s = c.prepareStatement("SELECT to_regclass('public.' || ?) IS NOT NULL")) {
-            s.setQueryTimeout(1);
-            List<String> missing = new ArrayList<>();
-            for (String table : TABLES) {
-                s.setString(1, table);
-                try (ResultSet rs = s.executeQuery()) {
-                    rs.next();
-                    if (!rs.getBoolean(1)) {
-                        missing.add(table);
-                    }
-                }
+        String problem;
+        try (Connection c = database.controlConnection()) {
+            Optional<MigrationVersion> applied = SchemaVersion.applied(c);
+            if (applied.isPresent() && applied.get().compareTo(required) >= 0) {
+                verified = applied.get().toString();
+                LOG.log(System.Logger.Level.INFO, "schema version " + applied.get() + " (this code needs " + required + "): started");
+                return up();
             }
-            if (!missing.isEmpty()) {
-                return HealthCheckResponse.builder().status(false)
-                        .detail("error", "missing tables " + missing + ": load db/init.sql into the database").build();
-            }
-            verified = true;
-            return call();
+            problem = "schema version " + applied.map(MigrationVersion::toString).orElse("none (no Flyway history)")
+                    + " is older than the version " + required + " this code needs: run the migration first"
+                    + " (Compose: the migrate service, make deploy; Kubernetes: the Job triad-migrate)";
         } catch (Exception e) {
-            return HealthCheckResponse.builder().status(false)
-                    .detail("error", "cannot verify the schema: " + e.getMessage()).build();
+            problem = "cannot read the schema version: " + e.getMessage();
         }
+        if (!problem.equals(lastLogged)) {
+            lastLogged = problem;
+            LOG.log(System.Logger.Level.WARNING, "startup DOWN: " + problem);
+        }
+        return HealthCheckResponse.builder().status(false).detail("error", problem).build();
+    }
+
+    private HealthCheckResponse up() {
+        return HealthCheckResponse.builder().status(true).detail("schemaVersion", verified)
+                .detail("requiredVersion", required.toString()).build();
     }
 }

@@ -12,7 +12,7 @@ import org.yaml.snakeyaml.Yaml;
 public final class ProjectFiles {
     /** Maven runs tests from the project directory. */
     public static final Path ROOT = Path.of("").toAbsolutePath();
-    public static final Path INIT_SQL = ROOT.resolve("db/init.sql");
+    public static final Path MIGRATIONS = ROOT.resolve("db/migration");
     private static final Path COMPOSE = ROOT.resolve("compose/compose.yaml");
 
     private ProjectFiles() {

@@ -27,8 +27,8 @@ import org.testcontainers.utility.DockerImageName;
 import org.testcontainers.utility.MountableFile;
 
 /**
- * One real PostgreSQL (roles from db/roles.sh and schema from db/init.sql, loaded the way Compose
- * loads them) and one real Redis for the whole test run. The service connects as the role
+ * One real PostgreSQL (roles from db/roles.sh, loaded the way Compose loads it, and the schema
+ * from db/migration, applied by io.triad.migrate as the migrate service does) and one real Redis for the whole test run. The service connects as the role
  * triad, which has DML on its tables only; {@link #jdbc()} is the superuser, for tests that lock
  * tables or look behind the service's back. Their host ports are fixed when created, so a fault test can
  * stop and start a container and the service finds it again on the same address.
@@ -66,8 +66,6 @@ public final class TestStack {
                 .withCopyToContainer(Transferable.of(ownerPassword, 0444), "/run/secrets/db_owner_password")
                 .withCopyFileToContainer(MountableFile.forHostPath(ProjectFiles.ROOT.resolve("db/roles.sh")),
                         "/docker-entrypoint-initdb.d/10-roles.sh")
-                .withCopyFileToContainer(MountableFile.forHostPath(ProjectFiles.INIT_SQL),
-                        "/docker-entrypoint-initdb.d/20-init.sql")
                 .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withPortBindings(
                         new PortBinding(Ports.Binding.bindIpAndPort("127.0.0.1", postgresPort), ExposedPort.tcp(5432))))
                 .withStartupTimeout(Duration.ofMinutes(2));
@@ -81,6 +79,28 @@ public final class TestStack {
                 .withStartupTimeout(Duration.ofMinutes(1));
         postgres.start();
         redis.start();
+        // The schema, as Compose's migrate service and the Kubernetes Job apply it.
+        if (io.triad.migrate.Migrate.main(migrateEnv("triad")) != 0) {
+            throw new IllegalStateException("the migrations in db/migration failed: see the output above");
+        }
+    }
+
+    /** The environment of the migrate service for a database of this PostgreSQL, as the schema owner. */
+    public Map<String, String> migrateEnv(String database) {
+        Map<String, String> env = new HashMap<>();
+        env.put("DB_URL", jdbcUrl(database));
+        env.put("DB_USER", OWNER_ROLE);
+        env.put("DB_PASSWORD", ownerPassword);
+        return env;
+    }
+
+    /** The service's password (role triad), for a test that connects as the service elsewhere. */
+    public String servicePassword() {
+        return dbPassword;
+    }
+
+    public String jdbcUrl(String database) {
+        return "jdbc:postgresql://127.0.0.1:" + postgresPort + "/" + database;
     }
 
     public static synchronized TestStack get() {
@@ -112,6 +132,11 @@ public final class TestStack {
     /** A superuser connection (not the service's role): for LOCK TABLE, clean-ups and checks. */
     public Connection jdbc() throws SQLException {
         return DriverManager.getConnection(jdbcUrl(), SUPERUSER, superuserPassword);
+    }
+
+    /** A superuser connection to another database of this PostgreSQL. */
+    public Connection jdbc(String database) throws SQLException {
+        return DriverManager.getConnection(jdbcUrl(database), SUPERUSER, superuserPassword);
     }
 
     /** A connection as the service's own role, with the service's privileges. */
