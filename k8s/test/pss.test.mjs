@@ -17,8 +17,8 @@ for (const v of VARIANTS) {
       const ns = find(vobjs, 'Namespace', 'triad');
       assert.equal(ns?.metadata?.labels?.['pod-security.kubernetes.io/enforce'], 'restricted');
     });
-    test('every workload is checked (triad, postgres, redis)', () => {
-      assert.deepEqual(specs.map((s) => s.where).sort(), ['Deployment/triad', 'StatefulSet/postgres', 'StatefulSet/redis']);
+    test('every workload is checked (triad, its migration Job, postgres, redis)', () => {
+      assert.deepEqual(specs.map((s) => s.where).sort(), ['Deployment/triad', 'Job/triad-migrate', 'StatefulSet/postgres', 'StatefulSet/redis']);
     });
     for (const { where, spec } of specs) {
       test(`${where}: restricted`, () => assert.deepEqual(restrictedViolations(spec), []));

@@ -10,6 +10,7 @@ export const SECRET = 'triad-secrets';
 export const SECRET_KEYS = ['db-password', 'redis-password'];
 // The PostgreSQL superuser's and schema owner's passwords: only the postgres pod mounts it.
 export const ADMIN_SECRET = 'triad-db-admin';
+export const MIGRATE_JOB = 'triad-migrate';
 // What a variant (lib/variants.mjs) is meant to be; the plain directory by default.
 const PLAIN = { ha: true, image: 'tag', monitoring: false };
 
@@ -340,6 +341,35 @@ export const checks = {
     return p;
   },
 
+  'migration Job: the Deployment\'s image, argument migrate as the owner of db/roles.sh (as Compose\'s migrate), bounded retries, removed after it finished; the pods wait in their startup probe for the schema'(objs, f) {
+    const p = [];
+    const job = find(objs, 'Job', MIGRATE_JOB);
+    const d = find(objs, 'Deployment', 'triad');
+    if (!job) return [`no Job ${MIGRATE_JOB}`];
+    const jc = podSpec(job)?.containers ?? [];
+    if (jc.length !== 1) p.push(`Job ${MIGRATE_JOB} has ${jc.length} containers`);
+    const c = jc[0];
+    const tc = container(d, 'triad');
+    if (!c || c.image !== tc?.image) p.push(`Job image ${c?.image} != Deployment image ${tc?.image}: the migrations must be those of the version rolled out`);
+    if (JSON.stringify(c?.args) !== JSON.stringify(f.compose.migrate?.command) || c?.command) p.push(`Job runs command ${JSON.stringify(c?.command)} args ${JSON.stringify(c?.args)}, Compose's migrate ${JSON.stringify(f.compose.migrate?.command)} (the image's entrypoint with that argument)`);
+    const env = containerEnv(objs, c);
+    if (env.get('DB_USER')?.value !== f.roles.owner) p.push(`Job DB_USER ${env.get('DB_USER')?.value}, want the owner ${f.roles.owner}`);
+    if (env.get('DB_USER')?.value === containerEnv(objs, tc).get('DB_USER')?.value) p.push('Job connects as the service role');
+    const src = secretFiles(job, c).get(env.get('DB_PASSWORD_FILE')?.value);
+    if (src?.secretName !== ADMIN_SECRET || src?.key !== 'owner-password') p.push(`Job DB_PASSWORD_FILE is not ${ADMIN_SECRET}/owner-password`);
+    const ref = env.get('DB_URL')?.valueFrom?.configMapKeyRef;
+    const jobUrl = ref ? find(objs, 'ConfigMap', ref.name)?.data?.[ref.key] : env.get('DB_URL')?.value;
+    if (!jobUrl || jobUrl !== containerEnv(objs, tc).get('DB_URL')?.value) p.push(`Job DB_URL ${jobUrl} != the service's`);
+    const bl = job.spec?.backoffLimit;
+    if (!Number.isInteger(bl) || bl < 1 || bl > 6) p.push(`backoffLimit ${bl}: want 1 to 6 (a broken migration fails the same way every time)`);
+    if (!Number.isInteger(job.spec?.ttlSecondsAfterFinished) || job.spec.ttlSecondsAfterFinished > 86400) p.push(`ttlSecondsAfterFinished ${job.spec?.ttlSecondsAfterFinished}: want at most a day (a finished Job blocks the next apply)`);
+    if (podSpec(job)?.restartPolicy !== 'Never') p.push(`restartPolicy ${podSpec(job)?.restartPolicy}: want Never (each try a new pod, counted by backoffLimit)`);
+    const sp = tc?.startupProbe;
+    if (sp?.httpGet?.path !== '/health/started' || resolvePort(tc, sp?.httpGet?.port) !== f.api.ports.admin) p.push(`the Deployment's startup probe is not ${'/health/started'} on the admin port (it waits for the schema version)`);
+    if ((sp?.periodSeconds ?? 10) * (sp?.failureThreshold ?? 3) < 60) p.push('the startup probe gives the migration less than 60 s');
+    return p;
+  },
+
   'PostgreSQL roles: the service connects as the DML role of db/migration, neither owner nor superuser; their passwords reach postgres only'(objs, f) {
     const p = [];
     const d = find(objs, 'Deployment', 'triad');
@@ -363,7 +393,10 @@ export const checks = {
     }
     for (const w of workloads(objs)) {
       for (const v of podSpec(w)?.volumes ?? []) {
-        if (v.secret?.secretName === ADMIN_SECRET && w !== ss) p.push(`${w.kind}/${w.metadata.name} mounts ${ADMIN_SECRET}`);
+        // The migration Job may read the owner's password, and nothing else of the admin Secret.
+        const migrateJob = w.kind === 'Job' && w.metadata.name === MIGRATE_JOB;
+        const ownerOnly = JSON.stringify((v.secret?.items ?? []).map((i) => i.key)) === JSON.stringify(['owner-password']);
+        if (v.secret?.secretName === ADMIN_SECRET && w !== ss && !(migrateJob && ownerOnly)) p.push(`${w.kind}/${w.metadata.name} mounts ${ADMIN_SECRET}${migrateJob ? ' beyond owner-password' : ''}`);
         if (v.secret?.secretName === SECRET && w === d) {
           const keys = (v.secret.items ?? []).map((i) => i.key).sort();
           if (JSON.stringify(keys) !== JSON.stringify([...SECRET_KEYS].sort())) p.push(`triad mounts ${SECRET} keys ${keys.length ? keys.join(', ') : 'all'}, want only ${SECRET_KEYS.join(', ')}`);
@@ -425,21 +458,26 @@ export const checks = {
     return p;
   },
 
-  'NetworkPolicies: default deny; databases accept triad only; triad accepts the Gateway namespace on http and monitoring on admin'(objs, f) {
+  'NetworkPolicies: default deny; databases accept triad only (PostgreSQL also the migration Job, which reaches nothing else); triad accepts the Gateway namespace on http and monitoring on admin'(objs, f) {
     const p = [];
     const nps = objs.filter((o) => o.kind === 'NetworkPolicy');
-    const podLabels = (name) => find(objs, name === 'triad' ? 'Deployment' : 'StatefulSet', name)?.spec?.template?.metadata?.labels;
+    const podLabels = (name) => find(objs, name === 'triad' ? 'Deployment' : name === MIGRATE_JOB ? 'Job' : 'StatefulSet', name)?.spec?.template?.metadata?.labels;
     const dd = nps.find((n) => Object.keys(n.spec.podSelector ?? {}).length === 0 && !n.spec.ingress && !n.spec.egress);
     if (!dd || !['Ingress', 'Egress'].every((t) => dd.spec.policyTypes?.includes(t))) p.push('no default-deny (Ingress and Egress) policy for the namespace');
     const ingressRules = (labels) => nps.filter((n) => matches(n.spec.podSelector?.matchLabels, labels) || Object.keys(n.spec.podSelector ?? {}).length === 0)
       .flatMap((n) => n.spec.ingress ?? []);
     const triad = podLabels('triad');
-    for (const [db, port] of [['postgres', 5432], ['redis', 6379]]) {
+    const migrate = podLabels(MIGRATE_JOB);
+    // PostgreSQL also admits the migration Job; Redis the service only.
+    for (const [db, port, clients] of [['postgres', 5432, [triad, migrate]], ['redis', 6379, [triad]]]) {
       const rules = ingressRules(podLabels(db));
       if (rules.length === 0) p.push(`${db}: no ingress rule`);
       for (const r of rules) {
-        const peersOk = r.from?.length > 0 && r.from.every((x) => x.podSelector && !x.namespaceSelector && !x.ipBlock && matches(x.podSelector.matchLabels, triad));
-        if (!peersOk) p.push(`${db}: an ingress rule admits more than the triad pods: ${JSON.stringify(r.from)}`);
+        // A peer selects a client, and no other workload's pods.
+        const others = workloads(objs).map((w) => w.spec?.template?.metadata?.labels).filter((l) => l && !clients.includes(l));
+        const peersOk = r.from?.length > 0 && r.from.every((x) => x.podSelector && !x.namespaceSelector && !x.ipBlock && clients.some((l) => matches(x.podSelector.matchLabels, l))
+          && !others.some((l) => matches(x.podSelector.matchLabels, l)));
+        if (!peersOk) p.push(`${db}: an ingress rule admits more than the ${clients.length === 1 ? 'triad' : 'triad and migration'} pods: ${JSON.stringify(r.from)}`);
         if (!r.ports?.length || !r.ports.every((x) => x.port === port)) p.push(`${db}: an ingress rule opens ${JSON.stringify(r.ports)}`);
       }
     }
@@ -462,6 +500,16 @@ export const checks = {
     for (const [db, port] of [['postgres', 5432], ['redis', 6379]]) {
       if (!egress.some((r) => r.ports?.some((x) => x.port === port) && r.to?.some((x) => matches(x.podSelector?.matchLabels, podLabels(db))))) p.push(`triad: no egress to ${db}:${port}`);
     }
+    // The migration Job: PostgreSQL only (DNS from the namespace-wide rule), and no ingress.
+    if (migrate) {
+      const own = nps.filter((n) => matches(n.spec.podSelector?.matchLabels, migrate));
+      const out = own.flatMap((n) => n.spec.egress ?? []);
+      if (!out.some((r) => r.ports?.some((x) => x.port === 5432) && r.to?.some((x) => matches(x.podSelector?.matchLabels, podLabels('postgres'))))) p.push(`${MIGRATE_JOB}: no egress to postgres:5432`);
+      for (const r of out) {
+        if (!r.to?.length || !r.to.every((x) => matches(x.podSelector?.matchLabels, podLabels('postgres'))) || !r.ports?.every((x) => x.port === 5432)) p.push(`${MIGRATE_JOB}: egress beyond postgres:5432: ${JSON.stringify(r)}`);
+      }
+      if (own.flatMap((n) => n.spec.ingress ?? []).length) p.push(`${MIGRATE_JOB}: admits ingress`);
+    } else p.push(`no Job ${MIGRATE_JOB}`);
     return p;
   },
 
