@@ -1,5 +1,7 @@
 // "Cluster": polls /api/cluster every second. Instances that stop sending heartbeats
 // (lastSeen older than STALE_AFTER_MS) or drop out of the list stay shown, marked STALE.
+// While the live instances run different versions (a rollout, `make deploy`), every version
+// cell says so and the event log records each instance's change of version.
 import { request, poll, describeFailure } from './api.js';
 import { el, fmtClock, fmtDuration, fmtNum, instanceChip, parseTime, timeEl } from './format.js';
 import { logEvent } from './log.js';
@@ -31,6 +33,7 @@ export function startCluster() {
   /** name -> {info, present, state, reason, lastPresentAt, age} */
   const known = new Map();
   let degraded = null;
+  let mixedBefore = false;
   let failures = 0;
   let lastOkAt = 0;
 
@@ -44,6 +47,28 @@ export function startCluster() {
     }
     if (state === 'stale') logEvent(`${name} is STALE: ${reason}.`, 'warn');
     else if (state === 'live') logEvent(`${name} is live again.`, 'ok');
+  }
+
+  /** Live instances per version; more than one key = a rollout in progress. */
+  let versions = new Map();
+  let liveCount = 0;
+  let mixed = false;
+
+  function countVersions() {
+    versions = new Map();
+    liveCount = 0;
+    for (const e of known.values()) {
+      if (e.state !== 'live' || !e.info.version) continue;
+      liveCount += 1;
+      versions.set(e.info.version, (versions.get(e.info.version) ?? 0) + 1);
+    }
+    mixed = versions.size > 1;
+    if (mixed !== mixedBefore) {
+      const list = [...versions].map(([v, n]) => `${v} ×${n}`).join(', ');
+      if (mixed) logEvent(`Rollout in progress: the instances run ${versions.size} versions (${list}).`, 'warn');
+      else if (versions.size === 1) logEvent(`Rollout finished: every live instance runs ${[...versions.keys()][0]}.`, 'ok');
+      mixedBefore = mixed;
+    }
   }
 
   function renderRow(name, e) {
@@ -65,10 +90,19 @@ export function startCluster() {
     const seenTd = el('td', 'cell-seen', null, { 'data-label': 'Last seen' });
     seenTd.append(timeEl(seen, Number.isFinite(seen) ? `${fmtDuration(e.now - seen)} ago` : '–'));
 
+    const versionTd = el('td', 'cell-version', null, { 'data-label': 'Version', 'data-mixed': String(mixed) });
+    versionTd.append(el('span', 'version', e.info.version ?? '–'));
+    if (mixed && e.state === 'live') {
+      // Inline style: the dashboard's stylesheet has no rule for this cell's note.
+      const note = el('span', 'version-mixed', `rollout: ${versions.get(e.info.version) ?? 0} of ${liveCount} on this version`);
+      note.style.cssText = 'display:block;font-size:0.78rem;color:var(--warn)';
+      versionTd.append(note);
+    }
+
     tr.append(
       th,
       status,
-      el('td', 'cell-version', e.info.version ?? '–', { 'data-label': 'Version' }),
+      versionTd,
       startedTd,
       seenTd,
       el('td', 'num', fmtNum(e.info.requestsServed), { 'data-label': 'Requests served' }),
@@ -77,6 +111,7 @@ export function startCluster() {
   }
 
   function render() {
+    countVersions();
     const names = [...known.keys()].sort();
     if (!names.length) {
       const tr = el('tr', 'empty-row');
@@ -86,7 +121,7 @@ export function startCluster() {
       body.replaceChildren(...names.map((n) => renderRow(n, known.get(n))));
     }
     const live = names.filter((n) => known.get(n).state === 'live').length;
-    liveEl.textContent = `${live} of ${names.length}`;
+    liveEl.textContent = `${live} of ${names.length}${mixed ? ` · ${versions.size} versions` : ''}`;
   }
 
   async function tick() {
@@ -117,6 +152,9 @@ export function startCluster() {
       const name = info.instance;
       present.add(name);
       const entry = known.get(name) || {};
+      if (entry.info?.version && info.version && entry.info.version !== info.version) {
+        logEvent(`${name}: version ${entry.info.version} → ${info.version}.`, 'ok');
+      }
       entry.info = info;
       entry.present = true;
       entry.lastPresentAt = clientNow;
