@@ -166,7 +166,7 @@ $(K8S_TEST)/node_modules: $(K8S_TEST)/package.json $(K8S_TEST)/package-lock.json
 	@touch $@
 
 .PHONY: k8s-configmap
-k8s-configmap: $(K8S_TEST)/node_modules ## Regenerate k8s/base/11-triad-initdb.yaml from db/roles.sh and db/init.sql
+k8s-configmap: $(K8S_TEST)/node_modules ## Regenerate k8s/base/11-triad-initdb.yaml from db/roles.sh
 	cd $(K8S_TEST) && node gen-configmap.mjs
 
 .PHONY: k8s-test

@@ -3,7 +3,7 @@
 # image's superuser was `triad`, the service's own role, and owned the tables. Keeps the data.
 # `make db-migrate-roles` runs it inside the postgres container (as the OS user postgres, over
 # the Unix socket), with the service stopped. On a volume that is already split it only
-# re-applies db/roles.sh and db/init.sql, which changes nothing.
+# re-applies db/roles.sh and the grants, which changes nothing.
 #
 # The old superuser `triad` is the bootstrap role (OID 10): PostgreSQL refuses to take its
 # superuser attribute away or to hand its objects to another role. So it is renamed to
@@ -15,7 +15,7 @@ set -Eeuo pipefail
 
 db=${POSTGRES_DB:-triad}
 say() { echo "migrate-roles: $*"; }
-# Warnings and errors only: the re-run of init.sql notices every table that already exists.
+# Warnings and errors only: a re-run notices every object that already exists.
 sql() { local user=$1; shift; PGOPTIONS='-c client_min_messages=warning' psql -X -v ON_ERROR_STOP=1 --quiet --no-psqlrc --username "$user" --dbname "$db" "$@"; }
 
 for var in POSTGRES_PASSWORD_FILE TRIAD_APP_PASSWORD_FILE TRIAD_OWNER_PASSWORD_FILE; do
