@@ -210,7 +210,7 @@ public final class CacheFence {
              PreparedStatement s = c.prepareStatement("SELECT generation, clean_generation, redis_run_id FROM cache_fence");
              ResultSet rs = s.executeQuery()) {
             if (!rs.next()) {
-                throw new SQLException("cache_fence has no row: load db/init.sql");
+                throw new SQLException("cache_fence has no row: run the migrations (Compose: the migrate service; Kubernetes: the Job triad-migrate)");
             }
             return new State(rs.getLong(1), rs.getLong(2), rs.getString(3), start + LEASE.toNanos());
         }
