@@ -137,6 +137,8 @@ public final class Triad implements AutoCloseable {
         routing.addFilter(new PublicRequestFilter(settings.instanceId(), draining::isDraining,
                         cluster::countRequest, requestMetrics))
                 .register("/api/items", new ItemService(items, cache))
+                .register("/api/stats", new io.triad.metrics.StatsService(cluster, requestMetrics,
+                        Metrics.globalRegistry(), io.triad.metrics.StatsService.prometheusFrom(System.getenv())))
                 .register("/api", new ClusterService(cluster))
                 .register("/", new DashboardService())
                 .any(ErrorHandling::notFound);

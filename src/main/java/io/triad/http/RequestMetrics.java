@@ -71,7 +71,7 @@ public final class RequestMetrics {
         return method != null && METHODS.contains(method) ? method : OTHER;
     }
 
-    void record(String route, String method, int status, long nanos) {
+    public void record(String route, String method, int status, long nanos) {
         Labels labels = new Labels(route, methodLabel(method), statusClass(status));
         Timer timer = timers.get(labels);
         if (timer == null) {
