@@ -195,3 +195,37 @@ sbom-check: _need-node $(K8S_TEST)/node_modules ## Check target/bom.json (from t
 bench: _need-docker ## Throughput, latency, failover under load and footprint of the running stack (make up first; stops/kills instances; ~8 min) -> bench/results/
 	@command -v wrk >/dev/null 2>&1 || { echo "wrk is missing: apt-get install wrk"; exit 1; }
 	python3 bench/bench.py
+
+# ---- Observability (observability/, the `observe` profile of compose/compose.yaml) -----------
+# `make up OBSERVE=1` (or `make observe`) adds Prometheus, Alertmanager and the exporters;
+# down, clean, ps and logs always include them, so nothing of the profile outlives the stack.
+OBSERVE ?=
+export COMPOSE_PROFILES := $(if $(OBSERVE),observe,$(COMPOSE_PROFILES))
+down clean ps logs: export COMPOSE_PROFILES := observe
+up: $(if $(OBSERVE),_observe-secrets)
+test: rules-test
+# promtool comes with the Prometheus image, named once in compose/compose.yaml.
+PROMETHEUS_IMAGE = $(shell sed -n 's|^[[:space:]]*image:[[:space:]]*\(prom/prometheus:[^[:space:]]*\)[[:space:]]*$$|\1|p' compose/compose.yaml)
+PROMTOOL = docker run --rm --network none -v "$(CURDIR)/observability:/etc/prometheus/triad:ro" \
+  -w /etc/prometheus/triad --entrypoint promtool $(PROMETHEUS_IMAGE)
+
+.PHONY: observe
+observe: ## make up with Prometheus (127.0.0.1:9090), Alertmanager (127.0.0.1:9093) and exporters: same as make up OBSERVE=1
+	@$(MAKE) --no-print-directory up OBSERVE=1
+
+.PHONY: rules-test
+rules-test: _need-docker ## promtool: check observability/prometheus.yml and its rules, run the rule tests (part of make test)
+	$(PROMTOOL) check config prometheus.yml
+	$(PROMTOOL) test rules $(patsubst observability/%,%,$(wildcard observability/tests/*.yml))
+
+# The Redis exporter reads its password from a JSON map of address to password, rendered from
+# compose/.env like the other secret files (passwords are letters and digits: no escaping).
+.PHONY: _observe-secrets
+_observe-secrets: secrets
+	@set -e; umask 077; \
+	 dir=$$(sed -n 's/^TRIAD_SECRETS_DIR=//p' $(TRIAD_ENV) | tail -n1); dir=$${dir:-./secrets}; \
+	 case "$$dir" in /*) ;; *) dir=compose/$$dir;; esac; \
+	 v=$$(sed -n 's/^TRIAD_REDIS_PASSWORD=//p' $(TRIAD_ENV) | tail -n1); \
+	 printf '{"redis://redis:6379":"%s"}' "$$v" > "$$dir/redis_exporter_passwords.json.tmp"; \
+	 chmod 444 "$$dir/redis_exporter_passwords.json.tmp"; \
+	 mv -f "$$dir/redis_exporter_passwords.json.tmp" "$$dir/redis_exporter_passwords.json"

@@ -8,6 +8,7 @@ import io.helidon.webserver.WebServer;
 
 import io.triad.config.ConfigException;
 import io.triad.config.Settings;
+import io.triad.tracing.Tracing;
 import sun.misc.Signal;
 
 /** Starts one triad instance; SIGTERM or SIGINT drains it and exits 0. */
@@ -30,12 +31,15 @@ public final class Main {
             System.exit(2);
             return;
         }
+        // Before the pool and the Redis client are built: they look for it to add their spans.
+        Tracing.install(Tracing.fromEnvironment(System.getenv(), settings.instanceId()));
         Triad triad = Triad.create(settings);
         WebServer server = triad.start();
         AtomicBoolean stopping = new AtomicBoolean();
         Runnable stop = () -> {
             if (stopping.compareAndSet(false, true)) {
                 triad.drainAndStop(server);
+                Tracing.installed().close();
             }
         };
         // A signal handler instead of only a shutdown hook: the JVM would otherwise exit 143

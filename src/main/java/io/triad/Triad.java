@@ -70,6 +70,8 @@ public final class Triad implements AutoCloseable {
         fence.poll();
         this.cache = new ItemCache(redis, fence, settings.cacheTtl(), registry);
         this.requestMetrics = new RequestMetrics(registry);
+        registerClusterMetrics(registry);
+        io.triad.metrics.JvmMetrics.register(registry);
         this.background = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform()
                 .name("triad-heartbeat").daemon(true).factory());
         background.scheduleWithFixedDelay(cluster::heartbeat, 0, 1, TimeUnit.SECONDS);
@@ -135,6 +137,8 @@ public final class Triad implements AutoCloseable {
         routing.addFilter(new PublicRequestFilter(settings.instanceId(), draining::isDraining,
                         cluster::countRequest, requestMetrics))
                 .register("/api/items", new ItemService(items, cache))
+                .register("/api/stats", new io.triad.metrics.StatsService(cluster, requestMetrics,
+                        Metrics.globalRegistry(), io.triad.metrics.StatsService.prometheusFrom(System.getenv())))
                 .register("/api", new ClusterService(cluster))
                 .register("/", new DashboardService())
                 .any(ErrorHandling::notFound);
@@ -169,6 +173,16 @@ public final class Triad implements AutoCloseable {
         }
         close();
         LOG.log(System.Logger.Level.INFO, "stopped in " + (System.nanoTime() - start) / 1_000_000 + " ms");
+    }
+
+    /** Heartbeat health: plotted per instance, and a cache bypass has its cause beside it. */
+    private void registerClusterMetrics(MeterRegistry registry) {
+        registry.getOrCreate(io.helidon.metrics.api.Gauge.builder("triad.heartbeat.last.success.timestamp.seconds",
+                        cluster, c -> c.lastHeartbeatMillis() / 1000.0)
+                .description("Unix time of the last heartbeat Redis accepted (0: none yet)"));
+        registry.getOrCreate(io.helidon.metrics.api.FunctionalCounter.builder("triad.heartbeat.failures",
+                        cluster, Cluster::heartbeatFailures)
+                .description("Heartbeats that could not reach Redis"));
     }
 
     private void deleteExpiredKeys() {

@@ -2,6 +2,7 @@
 import { startStrip } from './strip.js';
 import { startCluster } from './cluster.js';
 import { startItems } from './items.js';
+import { startMetrics } from './metrics.js';
 
 const footer = document.getElementById('footer-text');
 let footerSet = false;
@@ -15,3 +16,4 @@ startStrip({
 });
 startCluster();
 startItems();
+startMetrics();

@@ -30,6 +30,9 @@ public final class Cluster {
     private final Redis redis;
     private final LongAdder served = new LongAdder();
     private final LongAdder unpublished = new LongAdder();
+    /** For /metrics: when the last heartbeat reached Redis, and how many did not. */
+    private volatile long lastHeartbeatMillis;
+    private final LongAdder heartbeatFailures = new LongAdder();
 
     public Cluster(InstanceInfo self, Redis redis) {
         this.self = self;
@@ -73,10 +76,21 @@ public final class Cluster {
                 }
                 return null;
             });
+            lastHeartbeatMillis = now;
         } catch (RedisUnavailableException e) {
             // Keep the count for the next heartbeat; a killed instance loses at most this second.
             unpublished.add(delta);
+            heartbeatFailures.increment();
         }
+    }
+
+    /** Epoch milliseconds of the last heartbeat Redis took; 0 before the first. */
+    public long lastHeartbeatMillis() {
+        return lastHeartbeatMillis;
+    }
+
+    public long heartbeatFailures() {
+        return heartbeatFailures.sum();
     }
 
     /** On a graceful stop: publish the last counts and leave the cluster view at once. */

@@ -51,9 +51,11 @@ public final class Database implements AutoCloseable {
     private Database(HikariDataSource requests, HikariDataSource control) {
         this.requests = requests;
         this.control = control;
-        this.client = JdbcClientBuilder.create()
-                .connectionPool(new HikariPool(requests))
-                .build();
+        JdbcClientBuilder builder = JdbcClientBuilder.create()
+                .connectionPool(new HikariPool(requests));
+        // A span per statement while tracing exports (io.triad.tracing.Tracing); none otherwise.
+        io.triad.tracing.Tracing.installed().dbClientService().ifPresent(builder::addService);
+        this.client = builder.build();
     }
 
     public static Database open(Settings settings) {

@@ -17,15 +17,21 @@ import io.helidon.webserver.http.FilterChain;
 import io.helidon.webserver.http.RoutingRequest;
 import io.helidon.webserver.http.RoutingResponse;
 
+import io.triad.tracing.Tracing;
+
 /**
- * Everything every public response gets: X-Instance, X-Request-Id, security headers, one
- * access-log line, a request count and the per-route metrics; while draining, Connection:
- * close, so a proxy stops reusing this instance's connections before it closes its listener.
+ * Everything every public response gets: X-Instance, X-Request-Id, X-Trace-Id (the W3C trace
+ * it continues or starts, see Tracing), security headers, one access-log line, a request count
+ * and the per-route metrics; while draining, Connection: close, so a proxy stops reusing this
+ * instance's connections before it closes its listener.
  */
 public final class PublicRequestFilter implements Filter {
     public static final HeaderName X_INSTANCE = HeaderNames.create("X-Instance");
     public static final HeaderName X_REQUEST_ID = HeaderNames.create("X-Request-Id");
     public static final String MDC_REQUEST_ID = "requestId";
+    public static final HeaderName TRACEPARENT = HeaderNames.create("traceparent");
+    public static final HeaderName X_TRACE_ID = HeaderNames.create("X-Trace-Id");
+    public static final String MDC_TRACE_ID = "traceId";
     private static final HeaderName X_FORWARDED_FOR = HeaderNames.X_FORWARDED_FOR;
     private static final Pattern SANE_REQUEST_ID = Pattern.compile("[A-Za-z0-9._-]{1,128}");
     private static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; "
@@ -54,9 +60,13 @@ public final class PublicRequestFilter implements Filter {
         long start = System.nanoTime();
         String requestId = requestId(req.headers());
         HelidonMdc.set(MDC_REQUEST_ID, requestId);
+        String method = req.prologue().method().text();
+        Tracing.Request trace = Tracing.installed().request(req.headers().first(TRACEPARENT).orElse(null), method);
+        HelidonMdc.set(MDC_TRACE_ID, trace.traceId());
         countRequest.run();
         res.header(X_INSTANCE, instanceId);
         res.header(X_REQUEST_ID, requestId);
+        res.header(X_TRACE_ID, trace.traceId());
         SECURITY_HEADERS.forEach(res::header);
         if (draining.getAsBoolean()) {
             res.header(HeaderNames.CONNECTION, "close");
@@ -72,10 +82,12 @@ public final class PublicRequestFilter implements Filter {
         } finally {
             long nanos = System.nanoTime() - start;
             int status = res.status().code();
-            String method = req.prologue().method().text();
-            metrics.record(routeOf(req), method, status, nanos);
+            String route = routeOf(req);
+            metrics.record(route, method, status, nanos);
+            trace.end(RequestMetrics.methodLabel(method), route, status);
             logAccess(method, req.prologue().uriPath().rawPath(), status, nanos, instanceId, client(req));
             HelidonMdc.remove(MDC_REQUEST_ID);
+            HelidonMdc.remove(MDC_TRACE_ID);
         }
     }
 

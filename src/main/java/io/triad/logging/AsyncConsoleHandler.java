@@ -93,7 +93,7 @@ public final class AsyncConsoleHandler extends Handler {
         }
     }
 
-    /** One line per record; the request id comes from the MDC of the thread that logs. */
+    /** One line per record; the request and trace ids come from the MDC of the thread that logs. */
     static final class LineFormatter extends Formatter {
         private static final DateTimeFormatter TIME =
                 DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
@@ -104,8 +104,10 @@ public final class AsyncConsoleHandler extends Handler {
                     .append(TIME.format(record.getInstant())).append(' ')
                     .append(record.getLevel().getName()).append(' ')
                     .append(record.getLoggerName()).append(" [")
-                    .append(HelidonMdc.get(PublicRequestFilter.MDC_REQUEST_ID).orElse("")).append("] ")
-                    .append(formatMessage(record));
+                    .append(HelidonMdc.get(PublicRequestFilter.MDC_REQUEST_ID).orElse(""));
+            // The W3C trace id beside the request id: the key to the request's spans.
+            HelidonMdc.get(PublicRequestFilter.MDC_TRACE_ID).ifPresent(id -> line.append(" trace=").append(id));
+            line.append("] ").append(formatMessage(record));
             if (record.getThrown() != null) {
                 StringWriter trace = new StringWriter();
                 record.getThrown().printStackTrace(new PrintWriter(trace));

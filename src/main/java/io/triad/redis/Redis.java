@@ -97,6 +97,11 @@ public final class Redis implements AutoCloseable {
     }
 
     private <T> T probe(BiFunction<Jedis, String, T> op) {
+        // A child span of the request's when tracing exports; otherwise just the call.
+        return io.triad.tracing.Tracing.installed().client("redis", "redis", () -> probeUntraced(op));
+    }
+
+    private <T> T probeUntraced(BiFunction<Jedis, String, T> op) {
         T result;
         try (Jedis jedis = pool.getResource()) {
             result = op.apply(jedis, runIds.get(jedis));

@@ -22,9 +22,11 @@ class RequestMetricsTest {
             metrics.record("/api/items", "Z" + i, 405, 1_000);
         }
         metrics.record("/api/items", "GET", 200, 1_000);
+        metrics.record("/api/items", "GET", 204, 1_000);
         metrics.record("/api/items", "GET", 1000, 1_000);
         assertThat(series(), is(3L));
-        assertThat(timer("/api/items", "other", "405").count(), is(5000L));
+        assertThat(timer("/api/items", "other", "4xx").count(), is(5000L));
+        assertThat(timer("/api/items", "GET", "2xx").count(), is(2L));
         assertThat(timer("/api/items", "GET", "other").count(), is(1L));
     }
 
@@ -37,7 +39,23 @@ class RequestMetricsTest {
         assertThat(timer("other", "other", "other").count(), is(5000L));
         // A series that existed before the cap goes on counting under its own labels.
         metrics.record("/leak/7", "GET", 200, 1_000);
-        assertThat(timer("/leak/7", "GET", "200").count(), is(2L));
+        assertThat(timer("/leak/7", "GET", "2xx").count(), is(2L));
+    }
+
+    @Test
+    void totalsCountServerErrorsAndLatencyWithinEachBucket() {
+        metrics.record("/api/items", "GET", 200, 3_000_000);        // 3 ms
+        metrics.record("/api/items", "GET", 503, 200_000_000);      // 200 ms
+        metrics.record("/api/items", "GET", 200, 250_000_000);      // 250 ms: within the 250 ms bound
+        metrics.record("/api/items", "GET", 200, 30_000_000_000L);  // 30 s: above every bound
+        RequestMetrics.Totals totals = metrics.totals();
+        assertThat(totals.requests(), is(4L));
+        assertThat(totals.serverErrors(), is(1L));
+        int at5ms = java.util.Arrays.binarySearch(RequestMetrics.BUCKETS, 0.005);
+        int at250ms = java.util.Arrays.binarySearch(RequestMetrics.BUCKETS, 0.25);
+        assertThat(totals.atOrUnder()[at5ms], is(1L));
+        assertThat(totals.atOrUnder()[at250ms], is(3L));
+        assertThat(totals.atOrUnder()[RequestMetrics.BUCKETS.length - 1], is(3L));
     }
 
     /** Helidon backs every registry with one Prometheus registry: leave no series behind for /metrics. */
