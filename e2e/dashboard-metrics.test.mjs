@@ -73,7 +73,8 @@ describe('dashboard metrics panel', { timeout: 180_000 }, () => {
     }
     await shoot(page, 'dashboard-metrics-empty.png');
     release();
-    await page.unroute('**/api/stats');
+    // Waits for the held requests' handlers: a plain unroute races them (route already handled).
+    await page.unrouteAll({ behavior: 'wait' });
   });
 
   test('with traffic, every plot draws a line and names its source (screenshot)', async () => {

@@ -103,7 +103,10 @@ public final class Migrate {
                     + INIT_SQL_TABLES + ", no Flyway history): recorded as version 1, not re-created");
         }
         MigrateResult result = flyway.migrate();
-        LOG.log(System.Logger.Level.INFO, "migrate: schema at version " + result.targetSchemaVersion
+        // Without a pending migration Flyway names no target: the current version is the answer.
+        String version = result.targetSchemaVersion != null ? result.targetSchemaVersion
+                : Optional.ofNullable(flyway.info().current()).map(m -> m.getVersion().getVersion()).orElse("none");
+        LOG.log(System.Logger.Level.INFO, "migrate: schema at version " + version
                 + " (" + result.migrationsExecuted + " migration(s) applied, code of this image needs "
                 + SchemaVersion.REQUIRED + ")");
         return result;
