@@ -2,6 +2,7 @@ package io.triad.logging;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -43,12 +44,18 @@ public final class AsyncConsoleHandler extends Handler {
     private static final int CAPACITY = 16_384;
     private static final String STOP = new String("stop");
 
-    private final BlockingQueue<String> lines = new ArrayBlockingQueue<>(CAPACITY);
-    private final Writer out = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), 1 << 16);
+    private final BlockingQueue<String> lines;
+    private final Writer out;
     private final LongAdder dropped = new LongAdder();
     private final Thread writer;
 
     public AsyncConsoleHandler() {
+        this(System.out, CAPACITY);
+    }
+
+    AsyncConsoleHandler(OutputStream stream, int capacity) {
+        lines = new ArrayBlockingQueue<>(capacity);
+        out = new BufferedWriter(new OutputStreamWriter(stream, StandardCharsets.UTF_8), 1 << 16);
         setFormatter(new LineFormatter());
         writer = Thread.ofPlatform().name("log-writer").daemon(true).start(this::writeLoop);
     }
