@@ -192,9 +192,10 @@ sbom-check: _need-node $(K8S_TEST)/node_modules ## Check target/bom.json (from t
 
 # ---- Benchmark (bench/; never part of `make test`) ----------------------------------------
 .PHONY: bench
-bench: _need-docker ## Throughput, latency, failover under load and footprint of the running stack (make up first; stops/kills instances; ~8 min) -> bench/results/
-	@command -v wrk >/dev/null 2>&1 || { echo "wrk is missing: apt-get install wrk"; exit 1; }
-	python3 bench/bench.py
+bench: _need-docker _need-jdk ## Proxy ceiling, ratios, CPU per request per container group, paced p50/p99 of the stack (starts it if down; ~3 min) -> bench/results/, docs/PERFORMANCE.md
+	@command -v wrk >/dev/null 2>&1 || { echo "wrk is missing (Debian package): installing it"; apt-get install -y -qq wrk >/dev/null; } || { echo "wrk is missing: apt-get install wrk"; exit 1; }
+	@$(COMPOSE) ps --status running --quiet nginx 2>/dev/null | grep -q . || $(MAKE) up
+	python3 bench/run.py
 
 # ---- Observability (observability/, the `observe` profile of compose/compose.yaml) -----------
 # `make up OBSERVE=1` (or `make observe`) adds Prometheus, Alertmanager and the exporters;

@@ -17,6 +17,7 @@ import io.helidon.webserver.http.FilterChain;
 import io.helidon.webserver.http.RoutingRequest;
 import io.helidon.webserver.http.RoutingResponse;
 
+import io.triad.logging.AccessLogPolicy;
 import io.triad.tracing.Tracing;
 
 /**
@@ -37,6 +38,7 @@ public final class PublicRequestFilter implements Filter {
     private static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; "
             + "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
     private static final Logger ACCESS = Logger.getLogger("io.triad.access");
+    private static final AccessLogPolicy ACCESS_POLICY = accessLogPolicy();
     /** Sent with every public answer, those refused before routing included. */
     static final Map<String, String> SECURITY_HEADERS = Map.of(
             HeaderNames.X_CONTENT_TYPE_OPTIONS.defaultCase(), "nosniff",
@@ -112,9 +114,13 @@ public final class PublicRequestFilter implements Filter {
                 .orElseGet(() -> UUID.randomUUID().toString());
     }
 
-    /** One access-log line; the request id comes from the MDC, as on every line of the request. */
+    /**
+     * One access-log line for a request {@link AccessLogPolicy} picks (by default non-2xx and
+     * slow ones: Nginx logs every request); the request id comes from the MDC, as on every line
+     * of the request.
+     */
     static void logAccess(String method, String rawPath, int status, long nanos, String instanceId, String client) {
-        if (ACCESS.isLoggable(Level.INFO)) {
+        if (ACCESS_POLICY.logs(status, nanos) && ACCESS.isLoggable(Level.INFO)) {
             long tenthsOfMs = nanos / 100_000;
             String line = new StringBuilder(120)
                     .append(method).append(' ').append(rawPath).append(' ')
@@ -124,6 +130,16 @@ public final class PublicRequestFilter implements Filter {
                     .toString();
             // With the source given, JUL does not walk the stack to find it.
             ACCESS.logp(Level.INFO, PublicRequestFilter.class.getName(), "filter", line);
+        }
+    }
+
+    /** From the environment; a malformed value is reported once and the default (notable) kept. */
+    private static AccessLogPolicy accessLogPolicy() {
+        try {
+            return AccessLogPolicy.from(System.getenv());
+        } catch (IllegalArgumentException e) {
+            ACCESS.warning(e.getMessage() + "; logging non-2xx and slow requests (the default)");
+            return AccessLogPolicy.from(Map.of());
         }
     }
 

@@ -1,6 +1,8 @@
 package io.triad.items;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -18,7 +20,8 @@ import redis.clients.jedis.params.SetParams;
  * A key holds either a value, {@code "<version>:<json>"}, or a lease, {@code "L<token>"}: a
  * reader that misses takes the lease before it reads PostgreSQL and fills only if the key
  * still holds its token; a write deletes the key after its commit, which removes any lease
- * taken before. A hit is one GET.
+ * taken before. A hit is one GET, and its JSON is answered as the bytes Redis holds: no
+ * decoding to a String and encoding back per hit.
  */
 public final class ItemCache {
     /** Longer than a database read may take (the pool wait plus a statement); an expired lease only costs a fill. */
@@ -50,17 +53,18 @@ public final class ItemCache {
     /** The cached copy; a miss (with a lease when this reader may fill); or a bypass when the cache can't be shown current. */
     public Lookup get(long id) {
         String key = CacheFence.KEY_PREFIX + id;
+        byte[] rawKey = key.getBytes(StandardCharsets.US_ASCII);
         try {
             Lookup lookup = redis.call((jedis, runId) -> {
                 if (!fence.trusts(runId)) {
                     return Lookup.BYPASS;
                 }
-                String value = jedis.get(key);
-                if (value != null && !value.isEmpty() && value.charAt(0) != 'L') {
-                    int sep = value.indexOf(':');
+                byte[] value = jedis.get(rawKey);
+                if (value != null && value.length > 0 && value[0] != 'L') {
+                    int sep = indexOf(value, (byte) ':');
                     // Trusted before and after: a GET stalled past the lease is not believed.
                     return fence.trusts(runId)
-                            ? new Lookup(Lookup.State.HIT, Long.parseLong(value, 0, sep, 10), value.substring(sep + 1), null)
+                            ? new Lookup(Lookup.State.HIT, version(value, sep), Arrays.copyOfRange(value, sep + 1, value.length), null)
                             : Lookup.BYPASS;
                 }
                 if (value != null) {
@@ -105,12 +109,29 @@ public final class ItemCache {
         }
     }
 
+    private static int indexOf(byte[] value, byte b) {
+        for (int i = 0; i < value.length; i++) {
+            if (value[i] == b) {
+                return i;
+            }
+        }
+        throw new IllegalStateException("cached item without a version prefix");
+    }
+
+    /** The ASCII decimal before the separator; the same parse as Long.parseLong (a bad prefix throws). */
+    private static long version(byte[] value, int sep) {
+        return Long.parseLong(new String(value, 0, sep, StandardCharsets.US_ASCII));
+    }
+
     private static Counter counter(MeterRegistry registry, String name, String description) {
         return registry.getOrCreate(Counter.builder(name).description(description));
     }
 
-    /** The outcome of a cache read, named as the X-Cache header shows it; a miss may carry the lease to fill with. */
-    public record Lookup(State state, long version, String json, String lease) {
+    /**
+     * The outcome of a cache read, named as the X-Cache header shows it; a hit carries the item's
+     * JSON as UTF-8 bytes (as stored), a miss may carry the lease to fill with.
+     */
+    public record Lookup(State state, long version, byte[] json, String lease) {
         static final Lookup MISS = new Lookup(State.MISS, 0, null, null);
         static final Lookup BYPASS = new Lookup(State.BYPASS, 0, null, null);
 

@@ -1,6 +1,7 @@
 package io.triad.items;
 
 import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -101,10 +102,10 @@ public final class ItemService implements HttpService {
         }
         Item item = repository.find(id).orElseThrow(() -> notFound(id));
         cache.fill(cached, item);
-        answer(req, res, cached.state(), item.version(), item.toJson().toString());
+        answer(req, res, cached.state(), item.version(), item.toJson().toString().getBytes(StandardCharsets.UTF_8));
     }
 
-    private void answer(ServerRequest req, ServerResponse res, ItemCache.Lookup.State state, long version, String json) {
+    private void answer(ServerRequest req, ServerResponse res, ItemCache.Lookup.State state, long version, byte[] json) {
         String etag = Item.etag(version);
         res.header(X_CACHE, state.name());
         res.header(HeaderNames.ETAG, etag);

@@ -2,6 +2,7 @@ package io.triad.logging;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -9,8 +10,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.atomic.LongAdder;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.logging.ErrorManager;
@@ -28,8 +31,9 @@ import io.triad.http.PublicRequestFilter;
  * thread that blocks there (a full pipe to the container runtime) pins its carrier, and with
  * one access line per request that happened under load (seen with -Djdk.tracePinnedThreads).
  * Here the caller only formats (so the request id from the MDC is still its own) and queues;
- * one platform thread writes. A full queue makes callers wait (no line is dropped), on a lock
- * that parks a virtual thread instead of pinning it.
+ * one platform thread writes. Logging never makes a request wait: when the queue is full
+ * (standard output stalled, 16,384 lines behind) a line is dropped and counted, and the writer
+ * reports the count in a line of its own as soon as it catches up.
  * <p>
  * The line is {@code <UTC time> <level> <logger> [<request id>] <message>}. It is built
  * directly rather than with SimpleFormatter's pattern: JFR showed String.format and the stack
@@ -40,11 +44,18 @@ public final class AsyncConsoleHandler extends Handler {
     private static final int CAPACITY = 16_384;
     private static final String STOP = new String("stop");
 
-    private final BlockingQueue<String> lines = new ArrayBlockingQueue<>(CAPACITY);
-    private final Writer out = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), 1 << 16);
+    private final BlockingQueue<String> lines;
+    private final Writer out;
+    private final LongAdder dropped = new LongAdder();
     private final Thread writer;
 
     public AsyncConsoleHandler() {
+        this(System.out, CAPACITY);
+    }
+
+    AsyncConsoleHandler(OutputStream stream, int capacity) {
+        lines = new ArrayBlockingQueue<>(capacity);
+        out = new BufferedWriter(new OutputStreamWriter(stream, StandardCharsets.UTF_8), 1 << 16);
         setFormatter(new LineFormatter());
         writer = Thread.ofPlatform().name("log-writer").daemon(true).start(this::writeLoop);
     }
@@ -61,10 +72,8 @@ public final class AsyncConsoleHandler extends Handler {
             reportError(null, e, ErrorManager.FORMAT_FAILURE);
             return;
         }
-        try {
-            lines.put(line);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (!lines.offer(line)) {
+            dropped.increment();
         }
     }
 
@@ -82,6 +91,12 @@ public final class AsyncConsoleHandler extends Handler {
                     out.write(line);
                 }
                 batch.clear();
+                long lost = dropped.sumThenReset();
+                if (lost > 0) {
+                    out.write(LineFormatter.TIME.format(Instant.now()) + " WARNING " + AsyncConsoleHandler.class.getName() + " [] " + lost
+                            + " log lines dropped: standard output did not keep up (is the container runtime's log driver blocked?)"
+                            + System.lineSeparator());
+                }
                 if (lines.isEmpty()) {
                     out.flush();
                 }
@@ -126,6 +141,7 @@ public final class AsyncConsoleHandler extends Handler {
     @Override
     public void close() {
         try {
+            // The one put that may wait: at exit, the queued lines matter more than a second.
             lines.put(STOP);
             writer.join(2000);
         } catch (InterruptedException e) {

@@ -1,0 +1,308 @@
+#!/usr/bin/env python3
+"""The bench runner: measures the running Compose stack and writes bench/results/<stamp>.json,
+then hands it to bench/report.py (which writes the .md next to it and updates docs/PERFORMANCE.md).
+
+    make up && make bench                       # or: python3 bench/run.py
+    python3 bench/run.py ab NAME A B            # one-run A/B/A of two stack variants (see VARIANTS)
+    python3 bench/run.py cleanup                # delete the bench's items and cache keys
+
+What one `make bench` measures, in this order (about 3 minutes):
+  1. seed 100 items and read each twice, so every item read of the bench is a cache hit;
+  2. closed loop, `wrk -t2 -c64 -d10s` from inside the Nginx container's network namespace
+     (no Docker userland proxy): GET /api/instance and GET /api/items/{id}, each after a 3 s
+     warm-up, with CPU per request of every container group, Docker's processes and wrk;
+  3. the proxy ceiling: a throwaway copy of the edge (the stack's own nginx/ config) in front of
+     three Nginx that answer a constant, measured the same way, first with the stack idle beside
+     it, then alone (the stack paused: `docker compose pause`, no CPU at all);
+     steps 2-3 are repeated BENCH_ROUNDS times (2) so the noise is visible;
+  4. open loop: 1,000 requests/s for 10 s (after 3 s of the same) of the cached item and of
+     POST /api/items, latency from each request's intended start (bench/pacer/Pacer.java);
+  5. footprint: each instance's RSS, the image's size.
+Knobs: BENCH_DURATION (10), BENCH_CONNECTIONS (64), BENCH_RATE (1000), BENCH_ROUNDS (2).
+"""
+import datetime
+import json
+import os
+import pathlib
+import socket
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import stack as s  # noqa: E402
+import report  # noqa: E402
+
+DURATION = int(os.environ.get("BENCH_DURATION", "10"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
+RATE = int(os.environ.get("BENCH_RATE", "1000"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
+WARMUP = 3
+N_ITEMS = 100
+EDGE = "http://127.0.0.1:80"   # Nginx, from inside its own network namespace
+
+CEILING_NET = "triad-bench-ceiling"
+CEILING_SUBNET = os.environ.get("BENCH_CEILING_NET", "10.213.98")
+CEILING_IMAGE = "nginx:1.28-alpine"
+
+
+# ---- the stack -----------------------------------------------------------------------------
+
+def stack_containers():
+    return {name: s.container(name) for name in ("nginx", "web1", "web2", "web3", "postgres", "redis")}
+
+
+def seed(run):
+    """N_ITEMS fresh items, each read twice so every later read is a hit; their id range."""
+    ids = []
+    for i in range(N_ITEMS):
+        body = json.dumps({"name": f"bench-seed-{run}-{i}", "description": "bench item", "quantity": i})
+        _, h, _ = s.http("POST", "/api/items", body, {"Content-Type": "application/json"})
+        ids.append(int(h["Location"].rsplit("/", 1)[1]))
+    for i in ids:
+        for _ in range(2):
+            s.http("GET", f"/api/items/{i}")
+    _, h, _ = s.http("GET", f"/api/items/{ids[0]}")
+    if h.get("X-Cache") != "HIT":
+        raise RuntimeError(f"item {ids[0]} is not a cache hit after warming (X-Cache: {h.get('X-Cache')})")
+    return min(ids), max(ids)
+
+
+def closed_loop(nginx_cid, containers, groups, path, mode, ids, run):
+    """wrk through Nginx after a warm-up, with CPU per request of every group."""
+    s.wrk(nginx_cid, EDGE, path, CONNECTIONS, WARMUP, mode, ids, run)
+    s.COMMANDS.pop()   # the warm-up is the same command, shorter
+    before = s.cpu_snapshot(containers)
+    r = s.wrk(nginx_cid, EDGE, path, CONNECTIONS, DURATION, mode, ids, run)
+    r["cpu"] = s.cpu_per_request(before, s.cpu_snapshot(containers), r["requests"], groups)
+    return r
+
+
+# ---- the proxy ceiling ---------------------------------------------------------------------
+
+def ceiling_up():
+    """The stack's Nginx config in front of three constant Nginx, on a network of its own."""
+    ceiling_down()
+    s.sh(["docker", "network", "create", "--subnet", f"{CEILING_SUBNET}.0/24", CEILING_NET])
+    cids = {}
+    for i in (1, 2, 3):
+        cids[f"upstream{i}"] = s.sh([
+            "docker", "run", "-d", "--name", f"triad-bench-up{i}", "--network", CEILING_NET,
+            "--ip", f"{CEILING_SUBNET}.1{i}", "-v", f"{s.BENCH / 'ceiling'}:/bench:ro",
+            CEILING_IMAGE, "nginx", "-c", "/bench/upstream.conf", "-g", "daemon off;"]).strip()
+    hosts = []
+    for i in (1, 2, 3):
+        hosts += ["--add-host", f"web{i}:{CEILING_SUBNET}.1{i}"]
+    cids["edge"] = s.sh([
+        "docker", "run", "-d", "--name", "triad-bench-edge", "--network", CEILING_NET, *hosts,
+        "-v", f"{s.ROOT / 'nginx'}:/etc/nginx/triad:ro", "--memory", "128m",
+        CEILING_IMAGE, "nginx", "-c", "/etc/nginx/triad/nginx.conf", "-g", "daemon off;"]).strip()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        probe = s.sh(s.in_netns(cids["edge"], ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                                               EDGE + "/api/instance"]), check=False)
+        if probe == "200":
+            return cids
+        time.sleep(0.3)
+    raise RuntimeError("the ceiling Nginx did not answer 200 within 30 s: docker logs triad-bench-edge")
+
+
+def ceiling_down():
+    for name in ("triad-bench-edge", "triad-bench-up1", "triad-bench-up2", "triad-bench-up3"):
+        s.sh(["docker", "rm", "-f", name], check=False)
+    s.sh(["docker", "network", "rm", CEILING_NET], check=False)
+
+
+def ceiling_run(cids, stack, label):
+    containers = {**cids, **stack}
+    groups = {"ceiling edge (nginx)": ("edge",), "ceiling upstreams (3 nginx)": ("upstream1", "upstream2", "upstream3"),
+              **{f"stack {g}": members for g, members in s.GROUPS.items()}}
+    r = closed_loop(cids["edge"], containers, groups, "/api/instance", "get", "1-1", "ceiling")
+    r["label"] = label
+    return r
+
+
+# ---- phases --------------------------------------------------------------------------------
+
+def measure():
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d-%H%M")
+    run = stamp.replace("-", "")
+    containers = stack_containers()
+    data = {"stamp": stamp, "host": socket.gethostname(), "cores": os.cpu_count(),
+            "load_before": s.machine_load(), "settings": {
+                "duration_s": DURATION, "connections": CONNECTIONS, "rate": RATE, "rounds": ROUNDS,
+                "warmup_s": WARMUP},
+            "image": s.sh(["docker", "inspect", "-f", "{{.Config.Image}}", containers["web1"]]).strip()}
+    data["jdk"] = s.sh(["docker", "exec", containers["web1"], "java", "-version"], check=False).strip() or \
+        s.sh(["docker", "exec", containers["web1"], "sh", "-c", "java -version 2>&1"], check=False).strip()
+    s.log(f"stack image {data['image']}; machine load {data['load_before']['loadavg']}")
+    first, last = seed(run)
+    ids = f"{first}-{last}"
+    s.log(f"seeded items {ids} (cache hits)")
+    data["rounds"] = []
+    cids = ceiling_up()
+    try:
+        for rnd in range(ROUNDS):
+            entry = {}
+            for name, path, mode in (("instance", "/api/instance", "get"), ("item", "/api/items/", "item")):
+                r = closed_loop(containers["nginx"], containers, s.GROUPS, path, mode, ids, run)
+                s.log(f"round {rnd + 1} stack {name}: {r['rps']:.0f} req/s, p99 {r['p99_ms']:.1f} ms, "
+                      f"instances {r['cpu']['instances']['us_per_req']} µs/req")
+                entry[name] = r
+            r = ceiling_run(cids, containers, "beside the idle stack")
+            s.log(f"round {rnd + 1} ceiling beside the idle stack: {r['rps']:.0f} req/s")
+            entry["ceiling_beside"] = r
+            s.compose("pause")
+            try:
+                r = ceiling_run(cids, {}, "alone (stack paused)")
+            finally:
+                s.compose("unpause")
+            s.log(f"round {rnd + 1} ceiling alone: {r['rps']:.0f} req/s")
+            entry["ceiling_alone"] = r
+            data["rounds"].append(entry)
+    finally:
+        ceiling_down()
+    # After a pause the instances' heartbeats and pools catch up; give them the warm-up of the
+    # paced runs (Pacer's --warmup) and check every instance answers first.
+    for _ in range(6):
+        s.http("GET", "/api/instance")
+    data["paced"] = {}
+    for name, path, method in (("item", "/api/items/{id}", "GET"), ("post", "/api/items", "POST")):
+        r = s.pacer(containers["nginx"], EDGE, path, RATE, DURATION, method, ids)
+        s.log(f"paced {name} {RATE}/s: p50 {r['latency_ms']['p50']} ms, p99 {r['latency_ms']['p99']} ms, "
+              f"errors {r['errors']}")
+        data["paced"][name] = r
+    data["footprint"] = footprint(containers, data["image"])
+    data["load_after"] = s.machine_load()
+    data["commands"] = s.COMMANDS
+    return data
+
+
+def footprint(containers, image):
+    out = {"image_mb": round(int(s.sh(["docker", "image", "inspect", "-f", "{{.Size}}", image])) / 1e6, 1)}
+    for name in ("web1", "web2", "web3"):
+        status = pathlib.Path(f"/proc/{s.pid_of(containers[name])}/status").read_text()
+        out[f"{name}_rss_mib"] = round(int(status.split("VmRSS:")[1].split()[0]) / 1024, 1)
+    return out
+
+
+def cleanup():
+    """Deletes what the bench created (items named bench-*, their idempotency keys) and the item
+    cache: left behind, some 20,000 items per run would bury everyone else's data. Deleting
+    cache keys is always safe: a missing key is a miss that reads PostgreSQL."""
+    sql = ["DELETE FROM idempotency_keys WHERE key LIKE 'bench-%'", "DELETE FROM items WHERE name LIKE 'bench-%'",
+           "VACUUM ANALYZE items", "VACUUM ANALYZE idempotency_keys"]
+    # As the image's superuser over the socket: the service's role may not VACUUM.
+    args = ["docker", "exec", s.container("postgres"), "sh", "-c",
+            'exec psql -q -U "$POSTGRES_USER" -d "$POSTGRES_DB" "$@"', "psql"]
+    for statement in sql:   # one -c each: VACUUM cannot run inside a multi-statement -c
+        args += ["-c", statement]
+    s.sh(args)
+    s.sh(["docker", "exec", s.container("redis"), "sh", "-c",
+          'export REDISCLI_AUTH="$(cat /run/secrets/redis_password)"; '
+          'redis-cli --scan --pattern "triad:item:*" | xargs -r -n 500 redis-cli unlink >/dev/null'])
+    s.log("cleanup: deleted the bench's items and keys, unlinked the item cache")
+
+
+# ---- A/B of two variants -------------------------------------------------------------------
+
+def variant_override(name, spec):
+    """A Compose override for web1-web3 (image tag, environment) and Nginx (config directory)."""
+    tmp = s.BENCH / "tmp"
+    tmp.mkdir(exist_ok=True)
+    lines = ["services:"]
+    for svc in ("web1", "web2", "web3"):
+        lines.append(f"  {svc}:")
+        if "image" in spec:
+            lines.append(f"    image: {spec['image']}")
+        if spec.get("env"):
+            lines.append("    environment:")
+            lines += [f"      {k}: {json.dumps(v)}" for k, v in spec["env"].items()]
+        if "logging" in spec:
+            lines.append(f"    logging: {json.dumps(spec['logging'])}")
+    if "nginx" in spec or "logging" in spec:
+        lines.append("  nginx:")
+        if "nginx" in spec:
+            lines += ["    volumes: !override", f"      - {spec['nginx']}:/etc/nginx/triad:ro"]
+        if "logging" in spec:
+            lines.append(f"    logging: {json.dumps(spec['logging'])}")
+    path = tmp / f"variant-{name}.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def ab(name, *variants):
+    """A, B (, C ...), A again, in one sitting: each phase recreates what differs, seeds, and
+    measures both GETs closed-loop and the paced item and POST; writes
+    bench/results/ab-<stamp>-<name>.{json,md}. A variant is a list
+    `image=<tag>,env:KEY=VALUE,nginx=<dir>,logging=<driver>` ('' is the committed config)."""
+    def parse(text):
+        spec = {}
+        for part in filter(None, text.split(",")):
+            key, _, value = part.partition("=")
+            if key.startswith("env:"):
+                spec.setdefault("env", {})[key[4:]] = value
+            elif key == "logging":
+                spec["logging"] = {"driver": value}
+            else:
+                spec[key] = value
+        return spec
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d-%H%M")
+    labels = [chr(ord("A") + i) for i in range(len(variants))]
+    out = {"stamp": stamp, "name": name, "variants": dict(zip(labels, variants)), "load_before": s.machine_load(),
+           "phases": []}
+    try:
+        for label, text in [*zip(labels, variants), (labels[0], variants[0])]:
+            files = [variant_override(f"{name}-{label}", parse(text))] if text else []
+            s.compose("up", "-d", "--wait", "--no-deps", "web1", "web2", "web3", files=files, timeout=300)
+            s.compose("up", "-d", "--wait", "--no-deps", "--force-recreate", "nginx", files=files, timeout=120)
+            containers = stack_containers()
+            run = f"{stamp.replace('-', '')}{label}{len(out['phases'])}"
+            first, last = seed(run)
+            ids = f"{first}-{last}"
+            phase = {"label": label, "spec": text}
+            for key, path, mode in (("instance", "/api/instance", "get"), ("item", "/api/items/", "item")):
+                phase[key] = closed_loop(containers["nginx"], containers, s.GROUPS, path, mode, ids, run)
+            phase["paced_item"] = s.pacer(containers["nginx"], EDGE, "/api/items/{id}", RATE, DURATION, "GET", ids)
+            phase["paced_post"] = s.pacer(containers["nginx"], EDGE, "/api/items", RATE, DURATION, "POST", ids)
+            s.log(f"{label}: instance {phase['instance']['rps']:.0f} req/s "
+                  f"({phase['instance']['cpu']['instances']['us_per_req']} µs), item {phase['item']['rps']:.0f} req/s "
+                  f"({phase['item']['cpu']['instances']['us_per_req']} µs instances, "
+                  f"{phase['item']['cpu'][s.DOCKER]['us_per_req']} µs docker), paced item p99 "
+                  f"{phase['paced_item']['latency_ms']['p99']} ms, post p99 {phase['paced_post']['latency_ms']['p99']} ms")
+            out["phases"].append(phase)
+    finally:
+        s.log("back to the committed configuration")
+        s.compose("up", "-d", "--wait", "--no-deps", "web1", "web2", "web3", timeout=300)
+        s.compose("up", "-d", "--wait", "--no-deps", "--force-recreate", "nginx", timeout=120)
+    out["load_after"] = s.machine_load()
+    s.RESULTS.mkdir(exist_ok=True)
+    stem = s.RESULTS / f"ab-{stamp}-{name}"
+    stem.with_suffix(".json").write_text(json.dumps(out, indent=1, ensure_ascii=False))
+    stem.with_suffix(".md").write_text(report.ab_markdown(out))
+    s.log(f"wrote {stem.with_suffix('.md').relative_to(s.ROOT)}")
+
+
+def main(argv):
+    if argv[:1] == ["cleanup"]:
+        cleanup()
+        return
+    if argv[:1] == ["ab"]:
+        if len(argv) < 4:
+            sys.exit("usage: python3 bench/run.py ab NAME A B [C ...]   (each: image=<tag>,env:KEY=VALUE,nginx=<dir>; '' = committed)")
+        ab(*argv[1:])
+        return
+    if argv:
+        sys.exit(__doc__)
+    try:
+        data = measure()
+    finally:
+        cleanup()
+    s.RESULTS.mkdir(exist_ok=True)
+    stem = s.RESULTS / f"{data['stamp']}-{data['host']}"
+    stem.with_suffix(".json").write_text(json.dumps(data, indent=1, ensure_ascii=False))
+    report.write(data, stem)
+    s.log(f"wrote {stem.with_suffix('.md').relative_to(s.ROOT)} and updated docs/PERFORMANCE.md")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
