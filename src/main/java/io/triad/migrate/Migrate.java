@@ -34,7 +34,13 @@ public final class Migrate {
     static final String LOCATION = "classpath:db/migration";
     /** The tables db/init.sql created: all of them present and no history = an old database. */
     static final List<String> INIT_SQL_TABLES = List.of("items", "idempotency_keys", "cache_fence");
-    static final Duration DEFAULT_LOCK_TIMEOUT = Duration.ofSeconds(10);
+    /**
+     * Below the service's own lock_timeout (700 ms, db/Database.java): requests queued behind a
+     * migration's waiting ALTER give up after the service's timeout with a 503, so a migration
+     * that waits longer than that turns into failed requests. It gives up first instead, and
+     * the deploy stops (run it again, or at a quieter time).
+     */
+    static final Duration DEFAULT_LOCK_TIMEOUT = Duration.ofMillis(500);
     static final Duration DEFAULT_STATEMENT_TIMEOUT = Duration.ofMinutes(10);
     private static final System.Logger LOG = System.getLogger(Migrate.class.getName());
 
