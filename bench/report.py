@@ -30,6 +30,11 @@ def summary(data):
     rounds = data["rounds"]
     alone = median([r["ceiling_alone"]["rps"] for r in rounds])
     out = {"ceiling_alone": alone, "ceiling_beside": median([r["ceiling_beside"]["rps"] for r in rounds])}
+    # runs before 2026-12-03 have no framework floor
+    floors = [r for r in rounds if "floor_alone" in r]
+    out["floor_alone"] = median([r["floor_alone"]["rps"] for r in floors]) if floors else None
+    out["floor_cpu"] = median([r["floor_alone"]["cpu"]["floor upstreams (3 Helidon JVMs)"]["us_per_req"]
+                               for r in floors]) if floors else None
     for name in ("instance", "item"):
         rps = median([r[name]["rps"] for r in rounds])
         out[name] = {
@@ -37,6 +42,7 @@ def summary(data):
             # each round's stack against the ceiling measured right after it, in the same round
             "ratio": median([r[name]["rps"] / r["ceiling_alone"]["rps"] for r in rounds]),
             "p99_ms": median([r[name]["p99_ms"] for r in rounds]),
+            "floor_ratio": median([r[name]["rps"] / r["floor_alone"]["rps"] for r in floors]) if floors else None,
             "cpu": {g: median([r[name]["cpu"][g]["us_per_req"] for r in rounds]) for g in ORDER},
         }
     out["paced"] = {k: v["latency_ms"] | {"errors": v["errors"], "achieved_rate": v["achieved_rate"]}
@@ -61,6 +67,12 @@ def markdown(data):
         lines.append(f"| {label} ÷ proxy ceiling alone | {m[name]['ratio']:.2f} × "
                      f"({m[name]['rps']:,.0f} ÷ {m['ceiling_alone']:,.0f} req/s) | ≥ {TARGETS[name]} × | "
                      f"{ok(m[name]['ratio'] >= TARGETS[name])} |")
+    if m["floor_alone"]:
+        lines.append(f"| framework floor (3 Helidon JVMs answering a constant) ÷ proxy ceiling alone | "
+                     f"{m['floor_alone'] / m['ceiling_alone']:.2f} × ({m['floor_alone']:,.0f} ÷ {m['ceiling_alone']:,.0f} req/s) | "
+                     "what the runtime leaves on this machine | |")
+        for name, label in (("instance", "GET /api/instance"), ("item", "GET /api/items/{id} (cache hit)")):
+            lines.append(f"| {label} ÷ framework floor | {m[name]['floor_ratio']:.2f} × | the project's share of the gap | |")
     lines.append(f"| instances' CPU per cached-item request | {m['item']['cpu']['instances']:.0f} µs | ≤ 221 µs (442 ÷ 2) | "
                  f"{ok(m['item']['cpu']['instances'] <= 221)} |")
     lines.append(f"| Docker's CPU per cached-item request | {m['item']['cpu'][DOCKER]:.0f} µs | a small fraction of 174 µs | |")
@@ -77,6 +89,10 @@ def markdown(data):
                      f"{r['item']['rps']:,.0f} ({r['item']['p99_ms']:.1f}) | {r['ceiling_beside']['rps']:,.0f} | {a:,.0f} | "
                      f"{r['instance']['rps'] / a:.2f} | {r['item']['rps'] / a:.2f} |")
     non2xx = sum(r[n]["non2xx"] + r[n]["socket_errors"] for r in data["rounds"] for n in ("instance", "item"))
+    if m["floor_alone"]:
+        lines += ["", "Framework floor alone per round: " + ", ".join(
+            f"{r['floor_alone']['rps']:,.0f} req/s (p99 {r['floor_alone']['p99_ms']:.1f} ms)" for r in data["rounds"])
+            + f"; its three JVMs used {m['floor_cpu']:.0f} µs of CPU per request (median)."]
     lines += ["", f"Non-2xx answers and socket errors in these runs: {non2xx}. The ceiling is the stack's own "
               "`nginx/` configuration in front of three Nginx answering a constant (`bench/ceiling/upstream.conf`); "
               "\"alone\" is with the stack paused (`docker compose pause`).", "",
@@ -108,7 +124,8 @@ def history_row(data, stem_name):
             f"{m['instance']['rps']:,.0f} ({m['instance']['ratio']:.2f} ×) | {m['item']['rps']:,.0f} ({m['item']['ratio']:.2f} ×) | "
             f"{m['ceiling_alone']:,.0f} | {m['item']['cpu']['instances']:.0f} / {m['instance']['cpu']['instances']:.0f} | "
             f"{m['item']['cpu'][DOCKER]:.0f} / {m['instance']['cpu'][DOCKER]:.0f} | "
-            f"{m['paced']['item']['p99']:.2f} / {m['paced']['post']['p99']:.2f} | {' '.join(data['load_before']['loadavg'])} |")
+            f"{m['paced']['item']['p99']:.2f} / {m['paced']['post']['p99']:.2f} | {' '.join(data['load_before']['loadavg'])} | "
+            + (f"{m['floor_alone']:,.0f} |" if m["floor_alone"] else "— |"))
 
 
 def replace_block(text, name, body):

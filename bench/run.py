@@ -9,12 +9,16 @@ then hands it to bench/report.py (which writes the .md next to it and updates do
 What one `make bench` measures, in this order (about 3 minutes):
   1. seed 100 items and read each twice, so every item read of the bench is a cache hit;
   2. closed loop, `wrk -t2 -c64 -d10s` from inside the Nginx container's network namespace
-     (no Docker userland proxy): GET /api/instance and GET /api/items/{id}, each after a 3 s
-     warm-up, with CPU per request of every container group, Docker's processes and wrk;
+     (no Docker userland proxy): GET /api/instance and GET /api/items/{id}, each after a
+     BENCH_WARMUP s (5) warm-up, with CPU per request of every container group, Docker's processes and wrk;
   3. the proxy ceiling: a throwaway copy of the edge (the stack's own nginx/ config) in front of
      three Nginx that answer a constant, measured the same way, first with the stack idle beside
      it, then alone (the stack paused: `docker compose pause`, no CPU at all);
-     steps 2-3 are repeated BENCH_ROUNDS times (2) so the noise is visible;
+     then the framework floor: the same edge in front of three Helidon SE servers that answer a
+     constant in the image's JVM (bench/floor/Floor.java), alone: the best a Helidon service does
+     here, so stack vs floor is the project's gap, floor vs ceiling the runtime's and machine's;
+     steps 2-3 are repeated BENCH_ROUNDS times (2) so the noise is visible, after one warm-up
+     of BENCH_FIRST_WARMUP s (20) per endpoint;
   4. open loop: 1,000 requests/s for 10 s (after 3 s of the same) of the cached item and of
      POST /api/items, latency from each request's intended start (bench/pacer/Pacer.java);
   5. footprint: each instance's RSS, the image's size.
@@ -36,13 +40,18 @@ DURATION = int(os.environ.get("BENCH_DURATION", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
 RATE = int(os.environ.get("BENCH_RATE", "1000"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
-WARMUP = 3
+# Per loop; the first round is preceded by a longer warm-up of every endpoint (FIRST_WARMUP):
+# three JVMs on two cores need tens of seconds of load before C2 has compiled the hot paths,
+# and with 3 s the two rounds of one run differed by 2x.
+WARMUP = int(os.environ.get("BENCH_WARMUP", "5"))
+FIRST_WARMUP = int(os.environ.get("BENCH_FIRST_WARMUP", "20"))
 N_ITEMS = 100
 EDGE = "http://127.0.0.1:80"   # Nginx, from inside its own network namespace
 
 CEILING_NET = "triad-bench-ceiling"
 CEILING_SUBNET = os.environ.get("BENCH_CEILING_NET", "10.213.98")
 CEILING_IMAGE = "nginx:1.28-alpine"
+FLOOR_SUBNET_HOST = 20         # the floor's upstreams: <CEILING_SUBNET>.21-.23, its edge beside them
 
 
 # ---- the stack -----------------------------------------------------------------------------
@@ -96,14 +105,18 @@ def ceiling_up():
         "docker", "run", "-d", "--name", "triad-bench-edge", "--network", CEILING_NET, *hosts,
         "-v", f"{s.ROOT / 'nginx'}:/etc/nginx/triad:ro", "--memory", "128m",
         CEILING_IMAGE, "nginx", "-c", "/etc/nginx/triad/nginx.conf", "-g", "daemon off;"]).strip()
+    wait_for_200(cids["edge"], "triad-bench-edge", lambda: s.sh(s.in_netns(cids["edge"], [
+        "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", EDGE + "/api/instance"]), check=False) == "200")
+    return cids
+
+
+def wait_for_200(cid, name, answered):
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        probe = s.sh(s.in_netns(cids["edge"], ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
-                                               EDGE + "/api/instance"]), check=False)
-        if probe == "200":
-            return cids
+        if answered():
+            return
         time.sleep(0.3)
-    raise RuntimeError("the ceiling Nginx did not answer 200 within 30 s: docker logs triad-bench-edge")
+    raise RuntimeError(f"{name} did not answer 200 within 30 s: docker logs {name}")
 
 
 def ceiling_down():
@@ -121,6 +134,68 @@ def ceiling_run(cids, stack, label):
     return r
 
 
+# ---- the framework floor -------------------------------------------------------------------
+
+def floor_classes(image):
+    """bench/floor/Floor.java compiled against the jars of the image under test (its /app/libs),
+    so the floor runs the same Helidon as the stack."""
+    out = s.BENCH / "tmp" / "floor"
+    libs = s.BENCH / "tmp" / "floor-libs"
+    s.sh(["rm", "-rf", out, libs])
+    out.mkdir(parents=True)
+    cid = s.sh(["docker", "create", image]).strip()
+    try:
+        s.sh(["docker", "cp", f"{cid}:/app/libs", libs])
+    finally:
+        s.sh(["docker", "rm", cid])
+    s.sh([os.path.join(os.path.dirname(s.JAVA), "javac"), "--release", "21", "-cp", f"{libs}/*", "-d", out,
+          s.BENCH / "floor" / "Floor.java"])
+    return out
+
+
+def floor_up(image):
+    """Three Floor JVMs (the image's JVM, flags, user, memory limit) behind a copy of the edge,
+    on the ceiling's network; returns the container ids."""
+    classes = floor_classes(image)
+    flags = json.loads(s.sh(["docker", "inspect", "-f", "{{json .Config.Entrypoint}}", image]))
+    jvm = [f for f in flags[1:flags.index("-cp")] if f.startswith("-X") or f.startswith("-D")] if "-cp" in flags else []
+    user = s.sh(["docker", "inspect", "-f", "{{.Config.User}}", image]).strip()
+    cids = {}
+    for i in (1, 2, 3):
+        name = f"triad-bench-floor{i}"
+        s.sh(["docker", "rm", "-f", name], check=False)
+        cids[f"floor{i}"] = s.sh([
+            "docker", "run", "-d", "--name", name, "--network", CEILING_NET,
+            "--ip", f"{CEILING_SUBNET}.{FLOOR_SUBNET_HOST + i}", "--memory", "512m", "--user", user,
+            "--read-only", "--tmpfs", "/tmp", "-v", f"{classes}:/floor:ro", "--entrypoint", "java",
+            image, *jvm, "-cp", "/app/libs/*:/floor", "Floor"]).strip()
+    hosts = []
+    for i in (1, 2, 3):
+        hosts += ["--add-host", f"web{i}:{CEILING_SUBNET}.{FLOOR_SUBNET_HOST + i}"]
+    s.sh(["docker", "rm", "-f", "triad-bench-floor-edge"], check=False)
+    cids["floor edge"] = s.sh([
+        "docker", "run", "-d", "--name", "triad-bench-floor-edge", "--network", CEILING_NET, *hosts,
+        "-v", f"{s.ROOT / 'nginx'}:/etc/nginx/triad:ro", "--memory", "128m",
+        CEILING_IMAGE, "nginx", "-c", "/etc/nginx/triad/nginx.conf", "-g", "daemon off;"]).strip()
+    wait_for_200(cids["floor edge"], "triad-bench-floor-edge", lambda: sum(
+        s.sh(s.in_netns(cids["floor edge"], ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}\\n",
+                                             EDGE + "/api/instance", EDGE + "/api/instance", EDGE + "/api/instance"]),
+             check=False).split().count("200")) == 3)
+    return cids
+
+
+def floor_down():
+    for name in ("triad-bench-floor-edge", "triad-bench-floor1", "triad-bench-floor2", "triad-bench-floor3"):
+        s.sh(["docker", "rm", "-f", name], check=False)
+
+
+def floor_run(cids):
+    groups = {"floor edge (nginx)": ("floor edge",), "floor upstreams (3 Helidon JVMs)": ("floor1", "floor2", "floor3")}
+    r = closed_loop(cids["floor edge"], cids, groups, "/api/instance", "get", "1-1", "floor")
+    r["label"] = "alone (stack paused)"
+    return r
+
+
 # ---- phases --------------------------------------------------------------------------------
 
 def measure():
@@ -130,7 +205,7 @@ def measure():
     data = {"stamp": stamp, "host": socket.gethostname(), "cores": os.cpu_count(),
             "load_before": s.machine_load(), "settings": {
                 "duration_s": DURATION, "connections": CONNECTIONS, "rate": RATE, "rounds": ROUNDS,
-                "warmup_s": WARMUP},
+                "warmup_s": WARMUP, "first_warmup_s": FIRST_WARMUP},
             "image": s.sh(["docker", "inspect", "-f", "{{.Config.Image}}", containers["web1"]]).strip()}
     data["jdk"] = s.sh(["docker", "exec", containers["web1"], "java", "-version"], check=False).strip() or \
         s.sh(["docker", "exec", containers["web1"], "sh", "-c", "java -version 2>&1"], check=False).strip()
@@ -140,7 +215,15 @@ def measure():
     s.log(f"seeded items {ids} (cache hits)")
     data["rounds"] = []
     cids = ceiling_up()
+    floor = {}
     try:
+        floor = floor_up(data["image"])
+        s.log(f"warming up every endpoint for {FIRST_WARMUP} s each (JIT)")
+        for cid, path, mode, i in ((containers["nginx"], "/api/instance", "get", ids),
+                                   (containers["nginx"], "/api/items/", "item", ids),
+                                   (floor["floor edge"], "/api/instance", "get", "1-1")):
+            s.wrk(cid, EDGE, path, CONNECTIONS, FIRST_WARMUP, mode, i, run)
+            s.COMMANDS.pop()
         for rnd in range(ROUNDS):
             entry = {}
             for name, path, mode in (("instance", "/api/instance", "get"), ("item", "/api/items/", "item")):
@@ -158,8 +241,16 @@ def measure():
                 s.compose("unpause")
             s.log(f"round {rnd + 1} ceiling alone: {r['rps']:.0f} req/s")
             entry["ceiling_alone"] = r
+            s.compose("pause")
+            try:
+                r = floor_run(floor)
+            finally:
+                s.compose("unpause")
+            s.log(f"round {rnd + 1} framework floor alone: {r['rps']:.0f} req/s")
+            entry["floor_alone"] = r
             data["rounds"].append(entry)
     finally:
+        floor_down()
         ceiling_down()
     # After a pause the instances' heartbeats and pools catch up; give them the warm-up of the
     # paced runs (Pacer's --warmup) and check every instance answers first.

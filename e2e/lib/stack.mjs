@@ -220,7 +220,7 @@ export async function restoreInstances() {
  * Idempotency-Key. The client never retries unless retryPosts is set, in which case a failed
  * POST is repeated with the same key and body (at most postRetries times).
  */
-export function startLoad({ getWorkers = 4, postWorkers = 2, paceMs = 5, maxMs = 120_000, retryPosts = false, postRetries = 20, tag = 'load' } = {}) {
+export function startLoad({ getWorkers = 4, postWorkers = 2, paceMs = 5, rate = 0, maxMs = 120_000, retryPosts = false, postRetries = 20, tag = 'load' } = {}) {
   const stats = {
     gets: 0,
     posts: 0,
@@ -232,7 +232,19 @@ export function startLoad({ getWorkers = 4, postWorkers = 2, paceMs = 5, maxMs =
     retriedPosts: 0,
   };
   let stopping = false;
-  const deadline = Date.now() + maxMs;
+  const started = Date.now();
+  const deadline = started + maxMs;
+  // With a rate, each worker sends on a schedule (its k-th request at start + k * interval,
+  // the workers staggered) and catches up after a slow answer, so the load keeps its rate
+  // whatever the latency; without one, each worker waits paceMs after each answer.
+  const workerCount = getWorkers + postWorkers;
+  const intervalMs = rate > 0 ? (workerCount * 1000) / rate : 0;
+  const pace = async (slot, k) => {
+    if (intervalMs) {
+      const wait = started + (slot / workerCount + k) * intervalMs - Date.now();
+      if (wait > 0) await delay(wait);
+    } else if (paceMs) await delay(paceMs);
+  };
   const running = () => !stopping && Date.now() < deadline;
   const known = [];
 
@@ -257,7 +269,7 @@ export function startLoad({ getWorkers = 4, postWorkers = 2, paceMs = 5, maxMs =
         stats.gets++;
         stats.failedGets.push({ at: new Date().toISOString(), path: pathName, error: describe(e) });
       }
-      if (paceMs) await delay(paceMs);
+      await pace(n, k);
     }
   }
 
@@ -287,7 +299,7 @@ export function startLoad({ getWorkers = 4, postWorkers = 2, paceMs = 5, maxMs =
         stats.retriedPosts++;
         await delay(100);
       }
-      if (paceMs) await delay(paceMs);
+      await pace(getWorkers + n, k);
     }
   }
 
