@@ -3,7 +3,7 @@
 // copy broken on purpose, where it must report a problem.
 import { nginxSize, nginxSeconds, isoSeconds, redisFlags, gatewaySeconds } from './facts.mjs';
 import { INITDB_NAME, INITDB_FILES } from './initdb.mjs';
-import { parser as promqlParser } from '@prometheus-io/lezer-promql';
+import { promql } from './promql.mjs';
 
 export const NS = 'triad';
 export const SECRET = 'triad-secrets';
@@ -74,22 +74,7 @@ export function parseQuantity(q) {
   return Number(m[1]) * { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[unit];
 }
 
-/** Parses a PromQL expression with Prometheus' own grammar (@prometheus-io/lezer-promql): the first syntax error, and every vector selector with its metric name. */
-export function promql(expr) {
-  const tree = promqlParser.parse(expr);
-  let error;
-  const selectors = [];
-  tree.iterate({
-    enter: (n) => {
-      if (n.type.isError && error === undefined) error = `at ${n.from}: "${expr.slice(Math.max(0, n.from - 20), n.from + 10)}"`;
-      if (n.name === 'VectorSelector') {
-        const id = n.node.getChild('Identifier');
-        selectors.push({ name: id ? expr.slice(id.from, id.to) : undefined, text: expr.slice(n.from, n.to) });
-      }
-    },
-  });
-  return { error, selectors };
-}
+export { promql };
 
 // ---- the checks -------------------------------------------------------------------------
 export const checks = {
