@@ -169,11 +169,16 @@ $(K8S_TEST)/node_modules: $(K8S_TEST)/package.json $(K8S_TEST)/package-lock.json
 k8s-configmap: $(K8S_TEST)/node_modules ## Regenerate k8s/base/11-triad-initdb.yaml from db/roles.sh
 	cd $(K8S_TEST) && node gen-configmap.mjs
 
+.PHONY: k8s-rules
+k8s-rules: $(K8S_TEST)/node_modules ## Regenerate k8s/components/monitoring/prometheusrule.yaml from observability/rules/triad.yml
+	cd $(K8S_TEST) && node gen-prometheusrule.mjs
+
 .PHONY: k8s-test
 k8s-test: _need-node _need-kubectl $(K8S_TEST)/node_modules ## Validate k8s/ offline (plain directory and both overlays): API schema, consistency with API.md/pom/nginx/db/src, Pod Security
 	cd $(K8S_TEST) && node --test --test-reporter=spec *.test.mjs
 # (Named: without arguments node --test runs every .mjs under a test/ folder, gen-configmap.mjs
-# included, which rewrote k8s/base/11-triad-initdb.yaml during the run it was checked in.)
+# included, which rewrote k8s/base/11-triad-initdb.yaml during the run it was checked in; so
+# would gen-prometheusrule.mjs the PrometheusRule.)
 
 .PHONY: _need-kubectl
 _need-kubectl:

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { loadFacts, parseApiMd, parsePom, parseMetrics, nginxSeconds, nginxSize, isoSeconds, gatewaySeconds } from './lib/facts.mjs';
 import { checks, find, promql } from './lib/checks.mjs';
 import { VARIANTS, objectsOf } from './lib/variants.mjs';
+import { renderPrometheusRule } from './lib/prometheusrule.mjs';
+import YAML from 'yaml';
 
 const variant = Object.fromEntries(VARIANTS.map((v) => [v.id, v]));
 const objs = objectsOf(variant.plain);
@@ -19,7 +21,10 @@ const cm = (o) => find(o, 'ConfigMap', 'triad-config');
 const ss = (o, n) => find(o, 'StatefulSet', n);
 const route = (o) => find(o, 'HTTPRoute', 'triad');
 const rule = (o) => find(o, 'PrometheusRule', 'triad');
-const alert = (o, name) => rule(o).spec.groups[0].rules.find((r) => r.alert === name);
+const ruleList = (o) => rule(o).spec.groups.flatMap((g) => g.rules);
+const alert = (o, name) => ruleList(o).find((r) => r.alert === name);
+const recording = (o, name) => ruleList(o).find((r) => r.record === name);
+const alertGroup = (o) => rule(o).spec.groups.find((g) => g.rules.some((r) => r.alert));
 const np = (o, n) => find(o, 'NetworkPolicy', n);
 
 for (const v of VARIANTS) {
@@ -121,17 +126,31 @@ const breakages = [
   ['triad image is image.name:version from pom.xml (prod: image.name by digest), running as pom image.user', 'prod by tag', (o) => { triad(o).image = 'ghcr.io/triad-dev/triad:1.0.0'; }, 'prod'],
   ['triad image is image.name:version from pom.xml (prod: image.name by digest), running as pom image.user', 'prod by a digest of another image', (o) => { triad(o).image = triad(o).image.replace('/triad@', '/other@'); }, 'prod'],
   ['triad image is image.name:version from pom.xml (prod: image.name by digest), running as pom image.user', 'prod by a short digest', (o) => { triad(o).image = triad(o).image.replace(/0{10}$/, ''); }, 'prod'],
-  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert rules name only metrics the service exports (only where the component is)', 'dev with a PodMonitor', (o) => { o.push({ apiVersion: 'monitoring.coreos.com/v1', kind: 'PodMonitor', metadata: { name: 'x', namespace: 'triad' }, spec: {} }); }, 'dev'],
-  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert rules name only metrics the service exports (only where the component is)', 'scrape the public port', (o) => { find(o, 'PodMonitor', 'triad').spec.podMetricsEndpoints[0].port = 'http'; }, 'prod'],
-  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert rules name only metrics the service exports (only where the component is)', 'API.md moves the metrics path', (o, f) => { f.api.admin.metrics = '/observe/metrics'; }, 'prod'],
-  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert rules name only metrics the service exports (only where the component is)', 'PodMonitor selects nothing', (o) => { find(o, 'PodMonitor', 'triad').spec.selector.matchLabels['app.kubernetes.io/name'] = 'web'; }, 'prod'],
-  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert rules name only metrics the service exports (only where the component is)', 'a metric the service does not export (typo)', (o) => { alert(o, 'TriadCacheBypassed').expr = alert(o, 'TriadCacheBypassed').expr.replace('triad_cache_hits_total', 'triad_cache_hit_total'); }, 'prod'],
-  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert rules name only metrics the service exports (only where the component is)', 'the service renames a meter', (o, f) => { f.metrics.delete('triad_http_requests_seconds_bucket'); }, 'prod'],
-  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert rules name only metrics the service exports (only where the component is)', 'a selector without the job', (o) => { alert(o, 'TriadInstanceDown').expr = 'up == 0'; }, 'prod'],
-  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert rules name only metrics the service exports (only where the component is)', 'no p99 alert', (o) => { const g = rule(o).spec.groups[0]; g.rules = g.rules.filter((r) => r.alert !== 'TriadHighLatencyP99'); }, 'prod'],
-  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert rules name only metrics the service exports (only where the component is)', 'a PromQL syntax error (unbalanced parenthesis)', (o) => { alert(o, 'TriadHighLatencyP99').expr = alert(o, 'TriadHighLatencyP99').expr.replace('[5m])))', '[5m]))'); }, 'prod'],
-  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert rules name only metrics the service exports (only where the component is)', 'a metric inside a function the old regex would miss', (o) => { alert(o, 'TriadInstanceDown').expr = 'absent(triad_up{job="triad/triad"})'; }, 'prod'],
-  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert rules name only metrics the service exports (only where the component is)', 'an alert without for', (o) => { delete alert(o, 'TriadHighErrorRatio').for; }, 'prod'],
+  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert and recording rules name only metrics the service exports (or other rules record), status by class (only where the component is)', 'dev with a PodMonitor', (o) => { o.push({ apiVersion: 'monitoring.coreos.com/v1', kind: 'PodMonitor', metadata: { name: 'x', namespace: 'triad' }, spec: {} }); }, 'dev'],
+  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert and recording rules name only metrics the service exports (or other rules record), status by class (only where the component is)', 'scrape the public port', (o) => { find(o, 'PodMonitor', 'triad').spec.podMetricsEndpoints[0].port = 'http'; }, 'prod'],
+  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert and recording rules name only metrics the service exports (or other rules record), status by class (only where the component is)', 'API.md moves the metrics path', (o, f) => { f.api.admin.metrics = '/observe/metrics'; }, 'prod'],
+  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert and recording rules name only metrics the service exports (or other rules record), status by class (only where the component is)', 'PodMonitor selects nothing', (o) => { find(o, 'PodMonitor', 'triad').spec.selector.matchLabels['app.kubernetes.io/name'] = 'web'; }, 'prod'],
+  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert and recording rules name only metrics the service exports (or other rules record), status by class (only where the component is)', 'a metric the service does not export (typo in a recording rule)', (o) => { const r = recording(o, 'triad:cache_bypass:ratio_rate5m'); r.expr = r.expr.replace('triad_cache_hits_total', 'triad_cache_hit_total'); }, 'prod'],
+  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert and recording rules name only metrics the service exports (or other rules record), status by class (only where the component is)', 'an alert reads a series no rule records (typo)', (o) => { const a = alert(o, 'TriadCacheBypassSustained'); a.expr = a.expr.replace('triad:cache_bypass:ratio_rate5m', 'triad:cache_bypass:ratio_rate_5m'); }, 'prod'],
+  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert and recording rules name only metrics the service exports (or other rules record), status by class (only where the component is)', 'a recording rule reads every job', (o) => { const r = recording(o, 'instance:triad_http_requests:rate1m'); r.expr = r.expr.replace('{job="triad/triad"}', ''); }, 'prod'],
+  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert and recording rules name only metrics the service exports (or other rules record), status by class (only where the component is)', 'a rule records the series it reads', (o) => { const r = recording(o, 'triad:http_errors:ratio_rate5m'); r.expr = 'triad:http_errors:ratio_rate5m * 1'; }, 'prod'],
+  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert and recording rules name only metrics the service exports (or other rules record), status by class (only where the component is)', 'the service renames a meter', (o, f) => { f.metrics.delete('triad_http_requests_seconds_bucket'); }, 'prod'],
+  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert and recording rules name only metrics the service exports (or other rules record), status by class (only where the component is)', 'a selector without the job', (o) => { alert(o, 'TriadInstanceDown').expr = 'up == 0'; }, 'prod'],
+  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert and recording rules name only metrics the service exports (or other rules record), status by class (only where the component is)', 'no p99 alert', (o) => { const g = alertGroup(o); g.rules = g.rules.filter((r) => r.alert !== 'TriadHighLatencyP99'); }, 'prod'],
+  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert and recording rules name only metrics the service exports (or other rules record), status by class (only where the component is)', 'no cache bypass alert', (o) => { const g = alertGroup(o); g.rules = g.rules.filter((r) => r.alert !== 'TriadCacheBypassSustained'); }, 'prod'],
+  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert and recording rules name only metrics the service exports (or other rules record), status by class (only where the component is)', 'the p99 alert reads the p50', (o) => { const a = alert(o, 'TriadHighLatencyP99'); a.expr = a.expr.replace('p99_5m', 'p50_1m'); }, 'prod'],
+  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert and recording rules name only metrics the service exports (or other rules record), status by class (only where the component is)', 'an alert with status=~"5.." (a pattern over codes; the label holds the class 5xx)', (o) => { alertGroup(o).rules.push({ alert: 'TriadHighErrorRatioByCode', expr: 'sum(rate(triad_http_requests_seconds_count{job="triad/triad", status=~"5.."}[5m])) / sum(rate(triad_http_requests_seconds_count{job="triad/triad"}[5m])) > 0.01', for: '5m', labels: { severity: 'critical' }, annotations: { summary: 'x' } }); }, 'prod'],
+  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert and recording rules name only metrics the service exports (or other rules record), status by class (only where the component is)', 'the error ratios count status code 500', (o) => { for (const r of ruleList(o).filter((x) => x.record?.startsWith('triad:http_errors:'))) r.expr = r.expr.replace('status="5xx"', 'status="500"'); }, 'prod'],
+  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert and recording rules name only metrics the service exports (or other rules record), status by class (only where the component is)', 'a PromQL syntax error (unbalanced parenthesis)', (o) => { const r = recording(o, 'triad:http_request_duration_seconds:p99_5m'); r.expr = r.expr.replace('[5m])))', '[5m]))'); }, 'prod'],
+  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert and recording rules name only metrics the service exports (or other rules record), status by class (only where the component is)', 'a metric inside a function the old regex would miss', (o) => { alert(o, 'TriadInstanceDown').expr = 'absent(triad_up{job="triad/triad"})'; }, 'prod'],
+  ['monitoring: PodMonitor on the admin port and metrics path of API.md; alert and recording rules name only metrics the service exports (or other rules record), status by class (only where the component is)', 'an alert without for', (o) => { delete alert(o, 'TriadHighErrorRatio').for; }, 'prod'],
+  ['PrometheusRule is generated from observability/rules/triad.yml, byte for byte (make k8s-rules), and applied unchanged', 'a threshold changed in the source', (o, f) => { f.rules.source = f.rules.source.replace('triad:http_request_duration_seconds:p99_5m > 0.25', 'triad:http_request_duration_seconds:p99_5m > 0.5'); }],
+  ['PrometheusRule is generated from observability/rules/triad.yml, byte for byte (make k8s-rules), and applied unchanged', 'a rule added to the source', (o, f) => { f.rules.source += '\n      - alert: TriadNoTraffic\n        expr: sum(rate(triad_http_requests_seconds_count{job="triad"}[5m])) == 0\n        for: 10m\n        labels:\n          severity: warning\n        annotations:\n          summary: "no request reached triad for 10 minutes"\n'; }],
+  ['PrometheusRule is generated from observability/rules/triad.yml, byte for byte (make k8s-rules), and applied unchanged', 'the committed file edited by hand', (o, f) => { f.rules.committed = f.rules.committed.replace('for: 30s', 'for: 1m'); }],
+  ['PrometheusRule is generated from observability/rules/triad.yml, byte for byte (make k8s-rules), and applied unchanged', 'a Compose hint the replacement table does not know', (o, f) => { f.rules.source = f.rules.source.replace('(PostgreSQL unavailable or the pool saturated?)', '(see `make logs SERVICE=postgres`)'); }],
+  ['PrometheusRule is generated from observability/rules/triad.yml, byte for byte (make k8s-rules), and applied unchanged', 'a Compose text of the replacement table gone from the source', (o, f) => { f.rules.source = f.rules.source.replace('Nginx routes around it', 'Nginx retries another instance'); }],
+  ['PrometheusRule is generated from observability/rules/triad.yml, byte for byte (make k8s-rules), and applied unchanged', 'a selector on a job neither triad nor a Compose exporter', (o, f) => { f.rules.source = f.rules.source.replace('up{job="triad"} == 0', 'up{job="web"} == 0'); }],
+  ['PrometheusRule is generated from observability/rules/triad.yml, byte for byte (make k8s-rules), and applied unchanged', 'prod patches the rule', (o) => { alert(o, 'TriadHighLatencyP99').expr = 'triad:http_request_duration_seconds:p99_5m > 1'; }, 'prod'],
 ];
 
 describe('each consistency check fails when its fact breaks', () => {
@@ -196,5 +215,56 @@ describe('the fact readers', () => {
     assert.equal(isoSeconds('PT10S'), 10);
     assert.equal(isoSeconds('PT1M30S'), 90);
     assert.throws(() => isoSeconds('10s'));
+  });
+});
+
+describe('the PrometheusRule generator (lib/prometheusrule.mjs)', () => {
+  const source = YAML.parse(facts.rules.source);
+  const names = (groups) => groups.flatMap((g) => g.rules).map((r) => r.alert ?? r.record);
+  test('deterministic; every rule of the source but those of the Compose exporters, named in the header', () => {
+    const text = renderPrometheusRule(facts.rules.source);
+    assert.equal(renderPrometheusRule(facts.rules.source), text);
+    const out = YAML.parse(text);
+    const gone = ['TriadExporterDown', 'TriadNginxUpstreamFailures', 'TriadRedisMemoryNearMax'];
+    assert.deepEqual(names(out.spec.groups), names(source.groups).filter((n) => !gone.includes(n)));
+    assert.deepEqual(out.spec.groups.map((g) => g.name), source.groups.map((g) => g.name));
+    for (const n of gone) assert.match(text, new RegExp(`^#   ${n}: `, 'm'));
+    assert.match(text, /^# GENERATED by `make k8s-rules` from observability\/rules\/triad.yml/);
+    assert.doesNotMatch(text.slice(text.indexOf('\napiVersion:')), /job="triad"/);
+  });
+  test('only the job changes in an expression; Compose hints become kubectl ones', () => {
+    const out = YAML.parse(renderPrometheusRule(facts.rules.source));
+    const src = new Map(source.groups.flatMap((g) => g.rules).map((r) => [r.alert ?? r.record, r]));
+    for (const r of out.spec.groups.flatMap((g) => g.rules)) {
+      assert.equal(r.expr, src.get(r.alert ?? r.record).expr.replaceAll('job="triad"', 'job="triad/triad"'));
+    }
+    const down = out.spec.groups.flatMap((g) => g.rules).find((r) => r.alert === 'TriadInstanceDown');
+    assert.match(down.annotations.description, /`kubectl -n triad get pods`/);
+    assert.match(down.annotations.description, /`kubectl -n triad logs \{\{ \$labels\.pod \}\}`/);
+  });
+  test('a rule reading a series recorded from an exporter is left out too', () => {
+    const text = facts.rules.source + `
+  - name: extra
+    rules:
+      - record: redis:memory:ratio
+        expr: redis_memory_used_bytes{job="redis"} / redis_memory_max_bytes{job="redis"}
+      - alert: TriadRedisFull
+        expr: redis:memory:ratio > 0.99
+        for: 1m
+        labels:
+          severity: warning
+        annotations:
+          summary: "Redis is full"
+`;
+    const out = renderPrometheusRule(text);
+    assert.doesNotMatch(out, /^ *- (record|alert): (redis:memory:ratio|TriadRedisFull)$/m);
+    assert.doesNotMatch(out, /- name: extra/);
+    assert.match(out, /^#   TriadRedisFull: redis:memory:ratio \(recorded by a rule left out\)$/m);
+  });
+  test('refuses what it cannot translate', () => {
+    assert.throws(() => renderPrometheusRule(facts.rules.source.replace('check `make ps`', 'check `make top`')), /make ps/);
+    assert.throws(() => renderPrometheusRule(facts.rules.source.replace('(PostgreSQL unavailable', '(`make logs SERVICE=postgres`: PostgreSQL unavailable')), /make/);
+    assert.throws(() => renderPrometheusRule(facts.rules.source.replace('up{job="triad"} == 0', 'up{job!="nginx"} == 0')), /job matcher/);
+    assert.throws(() => renderPrometheusRule(facts.rules.source.replace('> 0.25', '> 0.25)')), /not valid PromQL/);
   });
 });

@@ -3,7 +3,10 @@
 // copy broken on purpose, where it must report a problem.
 import { nginxSize, nginxSeconds, isoSeconds, redisFlags, gatewaySeconds } from './facts.mjs';
 import { INITDB_NAME, INITDB_FILES } from './initdb.mjs';
-import { parser as promqlParser } from '@prometheus-io/lezer-promql';
+import { promql } from './promql.mjs';
+import { renderPrometheusRule, RULES_SOURCE, RULE_NAME } from './prometheusrule.mjs';
+import YAML from 'yaml';
+import { isDeepStrictEqual } from 'node:util';
 
 export const NS = 'triad';
 export const SECRET = 'triad-secrets';
@@ -13,6 +16,8 @@ export const ADMIN_SECRET = 'triad-db-admin';
 export const MIGRATE_JOB = 'triad-migrate';
 // What a variant (lib/variants.mjs) is meant to be; the plain directory by default.
 const PLAIN = { ha: true, image: 'tag', monitoring: false };
+// The values of the service's status label: a class, never a code (RequestMetrics.statusClass).
+export const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx', 'other'];
 
 // ---- helpers --------------------------------------------------------------------------
 export const find = (objs, kind, name) => objs.find((o) => o.kind === kind && o.metadata?.name === name);
@@ -74,22 +79,7 @@ export function parseQuantity(q) {
   return Number(m[1]) * { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[unit];
 }
 
-/** Parses a PromQL expression with Prometheus' own grammar (@prometheus-io/lezer-promql): the first syntax error, and every vector selector with its metric name. */
-export function promql(expr) {
-  const tree = promqlParser.parse(expr);
-  let error;
-  const selectors = [];
-  tree.iterate({
-    enter: (n) => {
-      if (n.type.isError && error === undefined) error = `at ${n.from}: "${expr.slice(Math.max(0, n.from - 20), n.from + 10)}"`;
-      if (n.name === 'VectorSelector') {
-        const id = n.node.getChild('Identifier');
-        selectors.push({ name: id ? expr.slice(id.from, id.to) : undefined, text: expr.slice(n.from, n.to) });
-      }
-    },
-  });
-  return { error, selectors };
-}
+export { promql };
 
 // ---- the checks -------------------------------------------------------------------------
 export const checks = {
@@ -513,7 +503,7 @@ export const checks = {
     return p;
   },
 
-  'monitoring: PodMonitor on the admin port and metrics path of API.md; alert rules name only metrics the service exports (only where the component is)'(objs, f, v = PLAIN) {
+  'monitoring: PodMonitor on the admin port and metrics path of API.md; alert and recording rules name only metrics the service exports (or other rules record), status by class (only where the component is)'(objs, f, v = PLAIN) {
     const p = [];
     const pm = objs.filter((o) => o.kind === 'PodMonitor');
     const rules = objs.filter((o) => o.kind === 'PrometheusRule');
@@ -530,29 +520,61 @@ export const checks = {
       if ((e.path ?? '/metrics') !== f.api.admin.metrics) p.push(`PodMonitor path ${e.path} != ${f.api.admin.metrics}`);
     }
     const job = `${mon.metadata.namespace}/${mon.metadata.name}`;
-    const alerts = rules.flatMap((r) => r.spec.groups ?? []).flatMap((g) => g.rules ?? []).filter((r) => r.alert);
+    const all = rules.flatMap((r) => r.spec.groups ?? []).flatMap((g) => g.rules ?? []);
+    const alerts = all.filter((r) => r.alert);
+    // A recorded series may be named like a metric: it was restricted to the job where recorded.
+    const recorded = new Map(all.filter((r) => r.record).map((r) => [r.record, r]));
     if (alerts.length === 0) p.push('no alert rule');
-    for (const a of alerts) {
+    for (const a of all) {
+      const name = a.alert ?? a.record;
+      if (!name || (a.alert && a.record)) { p.push(`a rule with ${name ? 'both alert and record' : 'neither alert nor record'}: ${JSON.stringify(a)}`); continue; }
       const expr = String(a.expr);
       const { error, selectors } = promql(expr);
-      if (error) { p.push(`${a.alert}: not valid PromQL: ${error}`); continue; }
-      if (selectors.length === 0) p.push(`${a.alert}: names no metric`);
-      for (const { name, text } of selectors) {
-        if (!f.metrics.has(name)) p.push(`${a.alert}: ${name} is no metric the service exports (src/main/java)`);
-        if (/job="([^"]*)"/.exec(text)?.[1] !== job) p.push(`${a.alert}: selector ${text} is not restricted to job="${job}" (the PodMonitor's)`);
+      if (error) { p.push(`${name}: not valid PromQL: ${error}`); continue; }
+      if (selectors.length === 0) p.push(`${name}: names no metric`);
+      for (const { name: metric, text, matchers } of selectors) {
+        if (recorded.has(metric) && metric !== name) continue;
+        if (!f.metrics.has(metric)) p.push(`${name}: ${metric} is no metric the service exports (src/main/java) nor a series another rule here records`);
+        const jobs = matchers.filter((m) => m.label === 'job');
+        if (jobs.length !== 1 || jobs[0].op !== '=' || jobs[0].value !== job) p.push(`${name}: selector ${text} is not restricted to job="${job}" (the PodMonitor's)`);
+        for (const m of matchers.filter((x) => x.label === 'status')) {
+          const values = m.op.endsWith('~') ? String(m.value).split('|') : [m.value];
+          if (!values.every((x) => STATUS_CLASSES.includes(x))) p.push(`${name}: ${text}: status${m.op}${JSON.stringify(m.value)} is not a status class; the service labels status with ${STATUS_CLASSES.join(', ')} (5xx, not 5.. or 500)`);
+        }
       }
-      if (!a.for) p.push(`${a.alert}: no "for" (fires on a single scrape)`);
-      if (!a.labels?.severity) p.push(`${a.alert}: no severity label`);
-      if (!a.annotations?.summary) p.push(`${a.alert}: no summary`);
+      if (!a.alert) continue;
+      if (!a.for) p.push(`${name}: no "for" (fires on a single scrape)`);
+      if (!a.labels?.severity) p.push(`${name}: no severity label`);
+      if (!a.annotations?.summary) p.push(`${name}: no summary`);
     }
+    // An alert's expression with the expressions of the series it reads that rules record.
+    const expand = (expr, seen = new Set()) => [expr, ...(promql(expr).selectors ?? [])
+      .filter((s) => recorded.has(s.name) && !seen.has(s.name) && seen.add(s.name))
+      .map((s) => expand(String(recorded.get(s.name).expr), seen))].join('\n');
     const want = ['instance down', '5xx ratio', 'p99 latency', 'cache bypass'];
     const has = {
       'instance down': alerts.some((a) => /\bup\{[^}]*\}\s*==\s*0/.test(a.expr)),
-      '5xx ratio': alerts.some((a) => /status=~"5\.\."/.test(a.expr) && /\//.test(a.expr)),
-      'p99 latency': alerts.some((a) => /histogram_quantile\(0\.99/.test(a.expr)),
-      'cache bypass': alerts.some((a) => /triad_cache_bypasses_total/.test(a.expr)),
+      '5xx ratio': alerts.map((a) => expand(String(a.expr))).some((x) => /\bstatus="5xx"/.test(x) && /\//.test(x)),
+      'p99 latency': alerts.some((a) => /histogram_quantile\(0\.99\b/.test(expand(String(a.expr)))),
+      'cache bypass': alerts.some((a) => /triad_cache_bypasses_total/.test(expand(String(a.expr)))),
     };
     for (const w of want) if (!has[w]) p.push(`no ${w} alert`);
+    return p;
+  },
+
+  'PrometheusRule is generated from observability/rules/triad.yml, byte for byte (make k8s-rules), and applied unchanged'(objs, f, v = PLAIN) {
+    let want;
+    try { want = renderPrometheusRule(f.rules.source); } catch (e) { return [`${RULES_SOURCE} does not render: ${e.message}`]; }
+    const p = [];
+    if (want !== f.rules.committed) {
+      const a = f.rules.committed.split('\n'), b = want.split('\n');
+      let at = 0;
+      while (a[at] === b[at]) at++;
+      p.push(`k8s/components/monitoring/prometheusrule.yaml differs from the render of ${RULES_SOURCE} at line ${at + 1} (${JSON.stringify(a[at])}, want ${JSON.stringify(b[at])}): run make k8s-rules`);
+    }
+    // What an overlay applies is that file, not a patched copy.
+    const applied = find(objs, 'PrometheusRule', RULE_NAME);
+    if (v.monitoring && !isDeepStrictEqual(applied?.spec, YAML.parse(want).spec)) p.push(`PrometheusRule/${RULE_NAME} as applied is not the generated one (patched, or missing)`);
     return p;
   },
 };

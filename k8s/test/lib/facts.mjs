@@ -4,8 +4,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { API_MD, POM, NGINX_DIR, COMPOSE, REPO, SRC_MAIN } from './paths.mjs';
+import { API_MD, POM, NGINX_DIR, COMPOSE, REPO, SRC_MAIN, PROMETHEUS_RULE } from './paths.mjs';
 import { INITDB_FILES } from './initdb.mjs';
+import { RULES_SOURCE } from './prometheusrule.mjs';
 
 function section(md, heading) {
   const start = md.search(new RegExp(`^## ${heading}`, 'm'));
@@ -205,5 +206,7 @@ export function loadFacts() {
     roles: parseRoles(read(INITDB_FILES['10-roles.sh']), readMigrations(),
       composeServices(fs.readFileSync(COMPOSE, 'utf8')).migrate?.environment?.DB_USER),
     metrics: parseMetrics(javaFiles(SRC_MAIN).map((f) => fs.readFileSync(f, 'utf8'))),
+    // The Compose rules (the source of truth) and the PrometheusRule generated from them.
+    rules: { source: read(RULES_SOURCE), committed: fs.readFileSync(PROMETHEUS_RULE, 'utf8') },
   };
 }

@@ -14,6 +14,8 @@ export const BASE = path.join(K8S, 'base');
 export const INITDB_CONFIGMAP = path.join(BASE, '11-triad-initdb.yaml');
 export const OVERLAYS = path.join(K8S, 'overlays');
 export const COMPONENTS = path.join(K8S, 'components');
+// Generated from observability/rules/triad.yml (lib/prometheusrule.mjs).
+export const PROMETHEUS_RULE = path.join(COMPONENTS, 'monitoring', 'prometheusrule.yaml');
 // Where the service registers its metrics (the alert rules may name only those).
 export const SRC_MAIN = path.join(REPO, 'src', 'main', 'java');
 export const COMPOSE = path.join(REPO, 'compose', 'compose.yaml');
