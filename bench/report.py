@@ -35,6 +35,12 @@ def summary(data):
     out["floor_alone"] = median([r["floor_alone"]["rps"] for r in floors]) if floors else None
     out["floor_cpu"] = median([r["floor_alone"]["cpu"]["floor upstreams (3 Helidon JVMs)"]["us_per_req"]
                                for r in floors]) if floors else None
+    redis_floors = [r for r in rounds if "floor_redis_alone" in r]
+    out["floor_redis_alone"] = median([r["floor_redis_alone"]["rps"] for r in redis_floors]) if redis_floors else None
+    out["floor_redis_cpu"] = median([r["floor_redis_alone"]["cpu"]["floor upstreams (3 Helidon JVMs)"]["us_per_req"]
+                                     for r in redis_floors]) if redis_floors else None
+    out["floor_redis_redis_cpu"] = median([r["floor_redis_alone"]["cpu"]["redis"]["us_per_req"]
+                                           for r in redis_floors]) if redis_floors else None
     for name in ("instance", "item"):
         rps = median([r[name]["rps"] for r in rounds])
         out[name] = {
@@ -43,6 +49,7 @@ def summary(data):
             "ratio": median([r[name]["rps"] / r["ceiling_alone"]["rps"] for r in rounds]),
             "p99_ms": median([r[name]["p99_ms"] for r in rounds]),
             "floor_ratio": median([r[name]["rps"] / r["floor_alone"]["rps"] for r in floors]) if floors else None,
+            "floor_redis_ratio": median([r[name]["rps"] / r["floor_redis_alone"]["rps"] for r in redis_floors]) if redis_floors else None,
             "cpu": {g: median([r[name]["cpu"][g]["us_per_req"] for r in rounds]) for g in ORDER},
         }
     out["paced"] = {k: v["latency_ms"] | {"errors": v["errors"], "achieved_rate": v["achieved_rate"]}
@@ -73,6 +80,12 @@ def markdown(data):
                      "what the runtime leaves on this machine | |")
         for name, label in (("instance", "GET /api/instance"), ("item", "GET /api/items/{id} (cache hit)")):
             lines.append(f"| {label} ÷ framework floor | {m[name]['floor_ratio']:.2f} × | the project's share of the gap | |")
+    if m["floor_redis_alone"]:
+        lines.append(f"| framework floor with one Redis GET per request ÷ proxy ceiling alone | "
+                     f"{m['floor_redis_alone'] / m['ceiling_alone']:.2f} × ({m['floor_redis_alone']:,.0f} ÷ {m['ceiling_alone']:,.0f} req/s) | "
+                     "what a cached read can reach here | |")
+        lines.append(f"| GET /api/items/{{id}} (cache hit) ÷ framework floor with one Redis GET | {m['item']['floor_redis_ratio']:.2f} × | "
+                     "the project's share of the cached read's gap | |")
     lines.append(f"| instances' CPU per cached-item request | {m['item']['cpu']['instances']:.0f} µs | ≤ 221 µs (442 ÷ 2) | "
                  f"{ok(m['item']['cpu']['instances'] <= 221)} |")
     lines.append(f"| Docker's CPU per cached-item request | {m['item']['cpu'][DOCKER]:.0f} µs | a small fraction of 174 µs | |")
@@ -93,6 +106,10 @@ def markdown(data):
         lines += ["", "Framework floor alone per round: " + ", ".join(
             f"{r['floor_alone']['rps']:,.0f} req/s (p99 {r['floor_alone']['p99_ms']:.1f} ms)" for r in data["rounds"])
             + f"; its three JVMs used {m['floor_cpu']:.0f} µs of CPU per request (median)."]
+    if m["floor_redis_alone"]:
+        lines += ["", "Framework floor with one Redis GET per request, alone (the stack paused but its Redis): " + ", ".join(
+            f"{r['floor_redis_alone']['rps']:,.0f} req/s (p99 {r['floor_redis_alone']['p99_ms']:.1f} ms)" for r in data["rounds"])
+            + f"; its three JVMs used {m['floor_redis_cpu']:.0f} µs and Redis {m['floor_redis_redis_cpu']:.0f} µs of CPU per request (median)."]
     lines += ["", f"Non-2xx answers and socket errors in these runs: {non2xx}. The ceiling is the stack's own "
               "`nginx/` configuration in front of three Nginx answering a constant (`bench/ceiling/upstream.conf`); "
               "\"alone\" is with the stack paused (`docker compose pause`).", "",
@@ -110,6 +127,21 @@ def markdown(data):
         p = m["paced"][name]
         lines.append(f"| {label} | {p['p50']:.2f} | {p['p90']:.2f} | {p['p99']:.2f} | {p['p99.9']:.2f} | "
                      f"{p['max']:.2f} | {p['errors']} | {p['achieved_rate']:,.0f} |")
+    for kind, label in (("plain beside", "framework floor (constant), beside the idle stack"),
+                        ("plain alone", "framework floor (constant), alone"),
+                        ("redis beside", "framework floor with one Redis GET, beside the idle stack")):
+        if kind in data.get("paced_floor", {}):
+            v = data["paced_floor"][kind]
+            p = v["latency_ms"]
+            lines.append(f"| {label} | {p['p50']:.2f} | {p['p90']:.2f} | {p['p99']:.2f} | {p['p99.9']:.2f} | "
+                         f"{p['max']:.2f} | {v['errors']} | {v['achieved_rate']:,.0f} |")
+    if "post_capacity" in data:
+        c = data["post_capacity"]
+        lines += ["", f"POST /api/items closed loop (`wrk -c{cfg['connections']}`, same run): {c['rps']:,.0f} req/s, "
+                  f"p99 {c['p99_ms']:.1f} ms, {c['non2xx']} non-2xx; CPU per POST: instances {c['cpu']['instances']['us_per_req']:.0f} µs, "
+                  f"PostgreSQL {c['cpu']['postgres']['us_per_req']:.0f} µs, Nginx {c['cpu']['nginx']['us_per_req']:.0f} µs, "
+                  f"machine {c['cpu']['machine']['us_per_req']:.0f} µs. The paced POST rate is "
+                  f"{cfg['rate'] / c['rps']:.0%} of that.", ""]
     f = data["footprint"]
     lines += ["", f"## Footprint", "", f"Image {f['image_mb']} MB; instance RSS after the bench: "
               + ", ".join(f"{f[k]} MiB" for k in sorted(f) if k.endswith("rss_mib")) + ".", "",

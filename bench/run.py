@@ -6,7 +6,7 @@ then hands it to bench/report.py (which writes the .md next to it and updates do
     python3 bench/run.py ab NAME A B            # one-run A/B/A of two stack variants (see VARIANTS)
     python3 bench/run.py cleanup                # delete the bench's items and cache keys
 
-What one `make bench` measures, in this order (about 3 minutes):
+What one `make bench` measures, in this order (about 6 minutes):
   1. seed 100 items and read each twice, so every item read of the bench is a cache hit;
   2. closed loop, `wrk -t2 -c64 -d10s` from inside the Nginx container's network namespace
      (no Docker userland proxy): GET /api/instance and GET /api/items/{id}, each after a
@@ -14,15 +14,19 @@ What one `make bench` measures, in this order (about 3 minutes):
   3. the proxy ceiling: a throwaway copy of the edge (the stack's own nginx/ config) in front of
      three Nginx that answer a constant, measured the same way, first with the stack idle beside
      it, then alone (the stack paused: `docker compose pause`, no CPU at all);
-     then the framework floor: the same edge in front of three Helidon SE servers that answer a
-     constant in the image's JVM (bench/floor/Floor.java), alone: the best a Helidon service does
-     here, so stack vs floor is the project's gap, floor vs ceiling the runtime's and machine's;
+     then the framework floors, alone: the same edge in front of three Helidon SE servers in
+     the image's JVM (bench/floor/Floor.java) that answer a constant, and three that first read
+     it from the stack's Redis with one GET (the stack paused but its Redis): the best a Helidon
+     service, and a cached read, do here; stack vs floor is the project's gap, floor vs ceiling
+     the runtime's and the machine's;
      steps 2-3 are repeated BENCH_ROUNDS times (2) so the noise is visible, after one warm-up
      of BENCH_FIRST_WARMUP s (20) per endpoint;
-  4. open loop: 1,000 requests/s for 10 s (after 3 s of the same) of the cached item and of
-     POST /api/items, latency from each request's intended start (bench/pacer/Pacer.java);
+  4. POST /api/items closed loop (its capacity), then open loop: 1,000 requests/s for 10 s
+     (after 3 s of the same) of the cached item and of POST /api/items, latency from each
+     request's intended start (bench/pacer/Pacer.java); the same schedule against both floors;
   5. footprint: each instance's RSS, the image's size.
-Knobs: BENCH_DURATION (10), BENCH_CONNECTIONS (64), BENCH_RATE (1000), BENCH_ROUNDS (2).
+Knobs: BENCH_DURATION (10), BENCH_CONNECTIONS (64), BENCH_RATE (1000), BENCH_ROUNDS (2),
+BENCH_WARMUP (5), BENCH_FIRST_WARMUP (20).
 """
 import datetime
 import json
@@ -153,46 +157,69 @@ def floor_classes(image):
     return out
 
 
-def floor_up(image):
+FLOORS = {
+    # kind: (last octet base of its upstreams, what each request does)
+    "plain": (20, "answers a constant"),
+    "redis": (30, "answers a constant read from the stack's Redis with one GET"),
+}
+
+
+def floor_up(image, kind, classes):
     """Three Floor JVMs (the image's JVM, flags, user, memory limit) behind a copy of the edge,
-    on the ceiling's network; returns the container ids."""
-    classes = floor_classes(image)
+    on the ceiling's network; kind "redis" also joins the stack's backend network and reads its
+    answer from the stack's Redis (password from the stack's secret file). Returns container ids."""
+    base, _ = FLOORS[kind]
     flags = json.loads(s.sh(["docker", "inspect", "-f", "{{json .Config.Entrypoint}}", image]))
     jvm = [f for f in flags[1:flags.index("-cp")] if f.startswith("-X") or f.startswith("-D")] if "-cp" in flags else []
     user = s.sh(["docker", "inspect", "-f", "{{.Config.User}}", image]).strip()
+    redis = []
+    if kind == "redis":
+        secret = s.sh(["docker", "inspect", "-f",
+                       '{{range .Mounts}}{{if eq .Destination "/run/secrets/redis_password"}}{{.Source}}{{end}}{{end}}',
+                       s.container("redis")]).strip()
+        redis = ["-e", "FLOOR_REDIS_HOST=redis", "-e", "FLOOR_REDIS_PASSWORD_FILE=/run/secrets/redis_password",
+                 "-v", f"{secret}:/run/secrets/redis_password:ro"]
     cids = {}
     for i in (1, 2, 3):
-        name = f"triad-bench-floor{i}"
+        name = f"triad-bench-floor-{kind}{i}"
         s.sh(["docker", "rm", "-f", name], check=False)
         cids[f"floor{i}"] = s.sh([
             "docker", "run", "-d", "--name", name, "--network", CEILING_NET,
-            "--ip", f"{CEILING_SUBNET}.{FLOOR_SUBNET_HOST + i}", "--memory", "512m", "--user", user,
+            "--ip", f"{CEILING_SUBNET}.{base + i}", "--memory", "512m", "--user", user, *redis,
             "--read-only", "--tmpfs", "/tmp", "-v", f"{classes}:/floor:ro", "--entrypoint", "java",
             image, *jvm, "-cp", "/app/libs/*:/floor", "Floor"]).strip()
+        if kind == "redis":
+            s.sh(["docker", "network", "connect", f"{s.PROJECT}_backend", name])
     hosts = []
     for i in (1, 2, 3):
-        hosts += ["--add-host", f"web{i}:{CEILING_SUBNET}.{FLOOR_SUBNET_HOST + i}"]
-    s.sh(["docker", "rm", "-f", "triad-bench-floor-edge"], check=False)
+        hosts += ["--add-host", f"web{i}:{CEILING_SUBNET}.{base + i}"]
+    edge = f"triad-bench-floor-{kind}-edge"
+    s.sh(["docker", "rm", "-f", edge], check=False)
     cids["floor edge"] = s.sh([
-        "docker", "run", "-d", "--name", "triad-bench-floor-edge", "--network", CEILING_NET, *hosts,
+        "docker", "run", "-d", "--name", edge, "--network", CEILING_NET, *hosts,
         "-v", f"{s.ROOT / 'nginx'}:/etc/nginx/triad:ro", "--memory", "128m",
         CEILING_IMAGE, "nginx", "-c", "/etc/nginx/triad/nginx.conf", "-g", "daemon off;"]).strip()
-    wait_for_200(cids["floor edge"], "triad-bench-floor-edge", lambda: sum(
-        s.sh(s.in_netns(cids["floor edge"], ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}\\n",
-                                             EDGE + "/api/instance", EDGE + "/api/instance", EDGE + "/api/instance"]),
-             check=False).split().count("200")) == 3)
+    # all three upstreams answer (Nginx's round robin passes each in turn)
+    wait_for_200(cids["floor edge"], edge, lambda: s.sh(s.in_netns(cids["floor edge"], [
+        "curl", "-s", "-w", "%{http_code}\\n", *["-o", "/dev/null", EDGE + "/api/instance"] * 3]),
+        check=False).split().count("200") == 3)
     return cids
 
 
 def floor_down():
-    for name in ("triad-bench-floor-edge", "triad-bench-floor1", "triad-bench-floor2", "triad-bench-floor3"):
-        s.sh(["docker", "rm", "-f", name], check=False)
+    for kind in FLOORS:
+        for name in (f"triad-bench-floor-{kind}-edge", *[f"triad-bench-floor-{kind}{i}" for i in (1, 2, 3)]):
+            s.sh(["docker", "rm", "-f", name], check=False)
 
 
-def floor_run(cids):
+def floor_run(cids, kind):
     groups = {"floor edge (nginx)": ("floor edge",), "floor upstreams (3 Helidon JVMs)": ("floor1", "floor2", "floor3")}
+    if kind == "redis":
+        # the stack's Redis serves the floor's GETs (the rest of the stack is paused)
+        cids = {**cids, "redis": s.container("redis")}
+        groups["redis"] = ("redis",)
     r = closed_loop(cids["floor edge"], cids, groups, "/api/instance", "get", "1-1", "floor")
-    r["label"] = "alone (stack paused)"
+    r["label"] = f"alone ({FLOORS[kind][1]})"
     return r
 
 
@@ -217,11 +244,12 @@ def measure():
     cids = ceiling_up()
     floor = {}
     try:
-        floor = floor_up(data["image"])
+        classes = floor_classes(data["image"])
+        floor = {kind: floor_up(data["image"], kind, classes) for kind in FLOORS}
         s.log(f"warming up every endpoint for {FIRST_WARMUP} s each (JIT)")
         for cid, path, mode, i in ((containers["nginx"], "/api/instance", "get", ids),
                                    (containers["nginx"], "/api/items/", "item", ids),
-                                   (floor["floor edge"], "/api/instance", "get", "1-1")):
+                                   *[(f["floor edge"], "/api/instance", "get", "1-1") for f in floor.values()]):
             s.wrk(cid, EDGE, path, CONNECTIONS, FIRST_WARMUP, mode, i, run)
             s.COMMANDS.pop()
         for rnd in range(ROUNDS):
@@ -243,25 +271,52 @@ def measure():
             entry["ceiling_alone"] = r
             s.compose("pause")
             try:
-                r = floor_run(floor)
+                entry["floor_alone"] = floor_run(floor["plain"], "plain")
             finally:
                 s.compose("unpause")
-            s.log(f"round {rnd + 1} framework floor alone: {r['rps']:.0f} req/s")
-            entry["floor_alone"] = r
+            # everything of the stack but Redis paused
+            s.compose("pause", *[n for n in containers if n != "redis"])
+            try:
+                entry["floor_redis_alone"] = floor_run(floor["redis"], "redis")
+            finally:
+                s.compose("unpause", *[n for n in containers if n != "redis"])
+            s.log(f"round {rnd + 1} framework floor alone: {entry['floor_alone']['rps']:.0f} req/s, "
+                  f"with a Redis GET: {entry['floor_redis_alone']['rps']:.0f} req/s "
+                  f"({entry['floor_redis_alone']['cpu']['floor upstreams (3 Helidon JVMs)']['us_per_req']} µs/req in the JVMs)")
             data["rounds"].append(entry)
+        # After a pause the instances' heartbeats and pools catch up; give them the warm-up of the
+        # paced runs (Pacer's --warmup) and check every instance answers first.
+        for _ in range(6):
+            s.http("GET", "/api/instance")
+        # What POST does closed-loop, so the paced POST's rate can be read as a share of it.
+        data["post_capacity"] = closed_loop(containers["nginx"], containers, s.GROUPS, "/api/items", "post", ids, run)
+        s.log(f"POST closed loop: {data['post_capacity']['rps']:.0f} req/s, p99 {data['post_capacity']['p99_ms']:.1f} ms, "
+              f"instances {data['post_capacity']['cpu']['instances']['us_per_req']} µs/req, "
+              f"postgres {data['post_capacity']['cpu']['postgres']['us_per_req']} µs/req")
+        data["paced"] = {}
+        for name, path, method in (("item", "/api/items/{id}", "GET"), ("post", "/api/items", "POST")):
+            r = s.pacer(containers["nginx"], EDGE, path, RATE, DURATION, method, ids)
+            s.log(f"paced {name} {RATE}/s: p50 {r['latency_ms']['p50']} ms, p99 {r['latency_ms']['p99']} ms, "
+                  f"errors {r['errors']}")
+            data["paced"][name] = r
+        # The same schedule against the floors: beside the idle stack (as the stack's own paced
+        # runs had the idle floors beside them) and alone: the latency a Helidon JVM, and one with
+        # a Redis GET, gives on this machine, against which the stack's tail is judged.
+        data["paced_floor"] = {}
+        for key, kind, paused in (("plain beside", "plain", []), ("plain alone", "plain", list(containers)),
+                                  ("redis beside", "redis", [])):
+            if paused:
+                s.compose("pause", *paused)
+            try:
+                r = s.pacer(floor[kind]["floor edge"], EDGE, "/api/instance", RATE, DURATION, "GET", "1-1")
+            finally:
+                if paused:
+                    s.compose("unpause", *paused)
+            s.log(f"paced floor ({key}) {RATE}/s: p50 {r['latency_ms']['p50']} ms, p99 {r['latency_ms']['p99']} ms")
+            data["paced_floor"][key] = r
     finally:
         floor_down()
         ceiling_down()
-    # After a pause the instances' heartbeats and pools catch up; give them the warm-up of the
-    # paced runs (Pacer's --warmup) and check every instance answers first.
-    for _ in range(6):
-        s.http("GET", "/api/instance")
-    data["paced"] = {}
-    for name, path, method in (("item", "/api/items/{id}", "GET"), ("post", "/api/items", "POST")):
-        r = s.pacer(containers["nginx"], EDGE, path, RATE, DURATION, method, ids)
-        s.log(f"paced {name} {RATE}/s: p50 {r['latency_ms']['p50']} ms, p99 {r['latency_ms']['p99']} ms, "
-              f"errors {r['errors']}")
-        data["paced"][name] = r
     data["footprint"] = footprint(containers, data["image"])
     data["load_after"] = s.machine_load()
     data["commands"] = s.COMMANDS
@@ -290,7 +345,8 @@ def cleanup():
     s.sh(args)
     s.sh(["docker", "exec", s.container("redis"), "sh", "-c",
           'export REDISCLI_AUTH="$(cat /run/secrets/redis_password)"; '
-          'redis-cli --scan --pattern "triad:item:*" | xargs -r -n 500 redis-cli unlink >/dev/null'])
+          'redis-cli --scan --pattern "triad:item:*" | xargs -r -n 500 redis-cli unlink >/dev/null; '
+          'redis-cli unlink triad:bench:floor >/dev/null'])
     s.log("cleanup: deleted the bench's items and keys, unlinked the item cache")
 
 
@@ -351,6 +407,10 @@ def ab(name, *variants):
             first, last = seed(run)
             ids = f"{first}-{last}"
             phase = {"label": label, "spec": text}
+            # every phase starts new JVMs: the same JIT warm-up as make bench's first round
+            for path, mode in (("/api/instance", "get"), ("/api/items/", "item")):
+                s.wrk(containers["nginx"], EDGE, path, CONNECTIONS, FIRST_WARMUP, mode, ids, run)
+                s.COMMANDS.pop()
             for key, path, mode in (("instance", "/api/instance", "get"), ("item", "/api/items/", "item")):
                 phase[key] = closed_loop(containers["nginx"], containers, s.GROUPS, path, mode, ids, run)
             phase["paced_item"] = s.pacer(containers["nginx"], EDGE, "/api/items/{id}", RATE, DURATION, "GET", ids)
