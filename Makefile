@@ -197,7 +197,7 @@ sbom-check: _need-node $(K8S_TEST)/node_modules ## Check target/bom.json (from t
 
 # ---- Benchmark (bench/; never part of `make test`) ----------------------------------------
 .PHONY: bench
-bench: _need-docker _need-jdk ## Proxy ceiling, ratios, CPU per request per container group, paced p50/p99 of the stack, framework floors (starts it if down; ~6 min) -> bench/results/, docs/PERFORMANCE.md
+bench: _need-docker _need-jdk ## Proxy ceiling, ratios, CPU per request per container group, paced p50/p99 of the stack, framework floors (starts it if down; ~8 min) -> bench/results/, docs/PERFORMANCE.md
 	@command -v wrk >/dev/null 2>&1 || { echo "wrk is missing (Debian package): installing it"; apt-get install -y -qq wrk >/dev/null; } || { echo "wrk is missing: apt-get install wrk"; exit 1; }
 	@$(COMPOSE) ps --status running --quiet nginx 2>/dev/null | grep -q . || $(MAKE) up
 	python3 bench/run.py

@@ -86,6 +86,11 @@ def markdown(data):
                      "what a cached read can reach here | |")
         lines.append(f"| GET /api/items/{{id}} (cache hit) ÷ framework floor with one Redis GET | {m['item']['floor_redis_ratio']:.2f} × | "
                      "the project's share of the cached read's gap | |")
+    if data.get("floor_pg_alone") and data.get("post_capacity"):
+        fp, pc = data["floor_pg_alone"], data["post_capacity"]
+        lines.append(f"| POST /api/items closed loop ÷ framework floor with one INSERT per request (alone) | "
+                     f"{pc['rps'] / fp['rps']:.2f} × ({pc['rps']:,.0f} ÷ {fp['rps']:,.0f} req/s) | "
+                     "the project's share of a create's gap | |")
     lines.append(f"| instances' CPU per cached-item request | {m['item']['cpu']['instances']:.0f} µs | ≤ 221 µs (442 ÷ 2) | "
                  f"{ok(m['item']['cpu']['instances'] <= 221)} |")
     lines.append(f"| Docker's CPU per cached-item request | {m['item']['cpu'][DOCKER]:.0f} µs | a small fraction of 174 µs | |")
@@ -129,7 +134,8 @@ def markdown(data):
                      f"{p['max']:.2f} | {p['errors']} | {p['achieved_rate']:,.0f} |")
     for kind, label in (("plain beside", "framework floor (constant), beside the idle stack"),
                         ("plain alone", "framework floor (constant), alone"),
-                        ("redis beside", "framework floor with one Redis GET, beside the idle stack")):
+                        ("redis beside", "framework floor with one Redis GET, beside the idle stack"),
+                        ("pg beside", "framework floor with one INSERT (POST), beside the idle stack")):
         if kind in data.get("paced_floor", {}):
             v = data["paced_floor"][kind]
             p = v["latency_ms"]
@@ -142,6 +148,12 @@ def markdown(data):
                   f"PostgreSQL {c['cpu']['postgres']['us_per_req']:.0f} µs, Nginx {c['cpu']['nginx']['us_per_req']:.0f} µs, "
                   f"machine {c['cpu']['machine']['us_per_req']:.0f} µs. The paced POST rate is "
                   f"{cfg['rate'] / c['rps']:.0%} of that.", ""]
+        if data.get("floor_pg_alone"):
+            f = data["floor_pg_alone"]
+            lines += [f"The framework floor with one INSERT per request, alone (the stack paused but PostgreSQL): "
+                      f"{f['rps']:,.0f} req/s, p99 {f['p99_ms']:.1f} ms; CPU per request: its JVMs "
+                      f"{f['cpu']['floor upstreams (3 Helidon JVMs)']['us_per_req']:.0f} µs, PostgreSQL "
+                      f"{f['cpu']['postgres']['us_per_req']:.0f} µs.", ""]
     f = data["footprint"]
     lines += ["", f"## Footprint", "", f"Image {f['image_mb']} MB; instance RSS after the bench: "
               + ", ".join(f"{f[k]} MiB" for k in sorted(f) if k.endswith("rss_mib")) + ".", "",

@@ -6,7 +6,7 @@ then hands it to bench/report.py (which writes the .md next to it and updates do
     python3 bench/run.py ab NAME A B            # one-run A/B/A of two stack variants (see VARIANTS)
     python3 bench/run.py cleanup                # delete the bench's items and cache keys
 
-What one `make bench` measures, in this order (about 6 minutes):
+What one `make bench` measures, in this order (about 8 minutes):
   1. seed 100 items and read each twice, so every item read of the bench is a cache hit;
   2. closed loop, `wrk -t2 -c64 -d10s` from inside the Nginx container's network namespace
      (no Docker userland proxy): GET /api/instance and GET /api/items/{id}, each after a
@@ -161,6 +161,7 @@ FLOORS = {
     # kind: (last octet base of its upstreams, what each request does)
     "plain": (20, "answers a constant"),
     "redis": (30, "answers a constant read from the stack's Redis with one GET"),
+    "pg": (40, "inserts one row into the stack's PostgreSQL and answers 201"),
 }
 
 
@@ -172,23 +173,29 @@ def floor_up(image, kind, classes):
     flags = json.loads(s.sh(["docker", "inspect", "-f", "{{json .Config.Entrypoint}}", image]))
     jvm = [f for f in flags[1:flags.index("-cp")] if f.startswith("-X") or f.startswith("-D")] if "-cp" in flags else []
     user = s.sh(["docker", "inspect", "-f", "{{.Config.User}}", image]).strip()
-    redis = []
+    def secret_of(service, name):
+        return s.sh(["docker", "inspect", "-f",
+                     f'{{{{range .Mounts}}}}{{{{if eq .Destination "/run/secrets/{name}"}}}}{{{{.Source}}}}{{{{end}}}}{{{{end}}}}',
+                     s.container(service)]).strip()
+    backend = []
     if kind == "redis":
-        secret = s.sh(["docker", "inspect", "-f",
-                       '{{range .Mounts}}{{if eq .Destination "/run/secrets/redis_password"}}{{.Source}}{{end}}{{end}}',
-                       s.container("redis")]).strip()
-        redis = ["-e", "FLOOR_REDIS_HOST=redis", "-e", "FLOOR_REDIS_PASSWORD_FILE=/run/secrets/redis_password",
-                 "-v", f"{secret}:/run/secrets/redis_password:ro"]
+        backend = ["-e", "FLOOR_REDIS_HOST=redis", "-e", "FLOOR_REDIS_PASSWORD_FILE=/run/secrets/redis_password",
+                   "-v", f"{secret_of('redis', 'redis_password')}:/run/secrets/redis_password:ro"]
+    elif kind == "pg":
+        # the service's own role and password (DML only), as web1-web3 connect
+        backend = ["-e", "FLOOR_DB_URL=jdbc:postgresql://postgres:5432/triad", "-e", "FLOOR_DB_USER=triad",
+                   "-e", "FLOOR_DB_PASSWORD_FILE=/run/secrets/db_password",
+                   "-v", f"{secret_of('web1', 'db_password')}:/run/secrets/db_password:ro"]
     cids = {}
     for i in (1, 2, 3):
         name = f"triad-bench-floor-{kind}{i}"
         s.sh(["docker", "rm", "-f", name], check=False)
         cids[f"floor{i}"] = s.sh([
             "docker", "run", "-d", "--name", name, "--network", CEILING_NET,
-            "--ip", f"{CEILING_SUBNET}.{base + i}", "--memory", "512m", "--user", user, *redis,
+            "--ip", f"{CEILING_SUBNET}.{base + i}", "--memory", "512m", "--user", user, *backend,
             "--read-only", "--tmpfs", "/tmp", "-v", f"{classes}:/floor:ro", "--entrypoint", "java",
             image, *jvm, "-cp", "/app/libs/*:/floor", "Floor"]).strip()
-        if kind == "redis":
+        if backend:
             s.sh(["docker", "network", "connect", f"{s.PROJECT}_backend", name])
     hosts = []
     for i in (1, 2, 3):
@@ -214,11 +221,13 @@ def floor_down():
 
 def floor_run(cids, kind):
     groups = {"floor edge (nginx)": ("floor edge",), "floor upstreams (3 Helidon JVMs)": ("floor1", "floor2", "floor3")}
-    if kind == "redis":
-        # the stack's Redis serves the floor's GETs (the rest of the stack is paused)
-        cids = {**cids, "redis": s.container("redis")}
-        groups["redis"] = ("redis",)
-    r = closed_loop(cids["floor edge"], cids, groups, "/api/instance", "get", "1-1", "floor")
+    served_by = {"redis": "redis", "pg": "postgres"}.get(kind)
+    if served_by:
+        # the stack's Redis or PostgreSQL serves the floor (the rest of the stack is paused)
+        cids = {**cids, served_by: s.container(served_by)}
+        groups[served_by] = (served_by,)
+    path, mode = ("/api/items", "post") if kind == "pg" else ("/api/instance", "get")
+    r = closed_loop(cids["floor edge"], cids, groups, path, mode, "1-1", "floor")
     r["label"] = f"alone ({FLOORS[kind][1]})"
     return r
 
@@ -249,7 +258,8 @@ def measure():
         s.log(f"warming up every endpoint for {FIRST_WARMUP} s each (JIT)")
         for cid, path, mode, i in ((containers["nginx"], "/api/instance", "get", ids),
                                    (containers["nginx"], "/api/items/", "item", ids),
-                                   *[(f["floor edge"], "/api/instance", "get", "1-1") for f in floor.values()]):
+                                   *[(f["floor edge"], "/api/items", "post", "1-1") if k == "pg" else
+                                     (f["floor edge"], "/api/instance", "get", "1-1") for k, f in floor.items()]):
             s.wrk(cid, EDGE, path, CONNECTIONS, FIRST_WARMUP, mode, i, run)
             s.COMMANDS.pop()
         for rnd in range(ROUNDS):
@@ -293,6 +303,12 @@ def measure():
         s.log(f"POST closed loop: {data['post_capacity']['rps']:.0f} req/s, p99 {data['post_capacity']['p99_ms']:.1f} ms, "
               f"instances {data['post_capacity']['cpu']['instances']['us_per_req']} µs/req, "
               f"postgres {data['post_capacity']['cpu']['postgres']['us_per_req']} µs/req")
+        s.compose("pause", *[n for n in containers if n != "postgres"])
+        try:
+            data["floor_pg_alone"] = floor_run(floor["pg"], "pg")
+        finally:
+            s.compose("unpause", *[n for n in containers if n != "postgres"])
+        s.log(f"floor with one INSERT, alone: {data['floor_pg_alone']['rps']:.0f} req/s, p99 {data['floor_pg_alone']['p99_ms']:.1f} ms")
         data["paced"] = {}
         for name, path, method in (("item", "/api/items/{id}", "GET"), ("post", "/api/items", "POST")):
             r = s.pacer(containers["nginx"], EDGE, path, RATE, DURATION, method, ids)
@@ -304,11 +320,12 @@ def measure():
         # a Redis GET, gives on this machine, against which the stack's tail is judged.
         data["paced_floor"] = {}
         for key, kind, paused in (("plain beside", "plain", []), ("plain alone", "plain", list(containers)),
-                                  ("redis beside", "redis", [])):
+                                  ("redis beside", "redis", []), ("pg beside", "pg", [])):
             if paused:
                 s.compose("pause", *paused)
             try:
-                r = s.pacer(floor[kind]["floor edge"], EDGE, "/api/instance", RATE, DURATION, "GET", "1-1")
+                path, method = ("/api/items", "POST") if kind == "pg" else ("/api/instance", "GET")
+                r = s.pacer(floor[kind]["floor edge"], EDGE, path, RATE, DURATION, method, "1-1")
             finally:
                 if paused:
                     s.compose("unpause", *paused)

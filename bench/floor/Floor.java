@@ -1,9 +1,17 @@
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 
 import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.Handler;
 
@@ -23,6 +31,9 @@ import redis.clients.jedis.JedisPool;
  * <p>
  * With FLOOR_REDIS_HOST set it first reads the constant from that Redis with one GET (Jedis,
  * the pool sizes of io.triad.redis.Redis), as a cache hit must: the floor of a cached read.
+ * With FLOOR_DB_URL set it inserts one row into items (HikariCP, a fixed pool of 10 as
+ * DB_POOL_SIZE, pgjdbc, one autocommitted INSERT ... RETURNING) and answers 201: the floor of
+ * a create. Its rows are named bench-floor-*, which the bench's cleanup deletes.
  */
 public final class Floor {
     private static final byte[] BODY = ("{\"id\":1,\"name\":\"bench-seed-constant\",\"description\":\"bench item\","
@@ -35,8 +46,36 @@ public final class Floor {
 
     public static void main(String[] args) throws Exception {
         String host = System.getenv("FLOOR_REDIS_HOST");
+        String dbUrl = System.getenv("FLOOR_DB_URL");
         Handler handler;
-        if (host == null) {
+        if (dbUrl != null) {
+            HikariConfig config = new HikariConfig();
+            config.setJdbcUrl(dbUrl);
+            config.setUsername(System.getenv("FLOOR_DB_USER"));
+            config.setPassword(Files.readString(Path.of(System.getenv("FLOOR_DB_PASSWORD_FILE"))).strip());
+            config.setMaximumPoolSize(10);
+            config.setMinimumIdle(10);
+            HikariDataSource db = new HikariDataSource(config);
+            AtomicLong n = new AtomicLong();
+            String prefix = "bench-floor-" + ProcessHandle.current().pid() + "-" + System.nanoTime() + "-";
+            handler = (req, res) -> {
+                req.content().consume();
+                long id;
+                try (Connection c = db.getConnection();
+                     PreparedStatement insert = c.prepareStatement(
+                             "INSERT INTO items (name, description, quantity) VALUES (?, 'bench floor', 1) RETURNING id")) {
+                    insert.setString(1, prefix + n.incrementAndGet());
+                    try (ResultSet rs = insert.executeQuery()) {
+                        rs.next();
+                        id = rs.getLong(1);
+                    }
+                }
+                res.status(Status.CREATED_201);
+                res.header(HeaderNames.CONTENT_TYPE, "application/json");
+                res.header(HeaderNames.LOCATION, "/api/items/" + id);
+                res.send(BODY);
+            };
+        } else if (host == null) {
             handler = (req, res) -> {
                 res.header(HeaderNames.CONTENT_TYPE, "application/json");
                 res.send(BODY);
@@ -63,9 +102,15 @@ public final class Floor {
             };
         }
         Handler answer = handler;
+        Handler constant = (req, res) -> {
+            res.header(HeaderNames.CONTENT_TYPE, "application/json");
+            res.send(BODY);
+        };
+        boolean creates = dbUrl != null;
         WebServer.builder()
                 .port(8080)
-                .routing(r -> r.get("/*", answer))
+                // GET: the answer (the bench's readiness probe too); POST: the create of the pg floor
+                .routing(r -> r.get("/*", creates ? constant : answer).post("/*", creates ? answer : constant))
                 .build()
                 .start();
     }
