@@ -36,10 +36,8 @@ const seconds = (text) => {
 
 export async function alertDrill(rounds) {
   try {
-    await json(`${PROMETHEUS}/-/ready`).catch(async () => {
-      const r = await fetch(`${PROMETHEUS}/-/ready`, { signal: AbortSignal.timeout(5_000) });
-      if (!r.ok) throw new Error(`HTTP ${r.status}`);
-    });
+    const r = await fetch(`${PROMETHEUS}/-/ready`, { signal: AbortSignal.timeout(5_000) });
+    if (!r.ok) throw new Error(`HTTP ${r.status}`);
   } catch (e) {
     return [`Prometheus does not answer on ${PROMETHEUS} (${e.message}): start the stack with make up OBSERVE=1`];
   }
@@ -49,9 +47,13 @@ export async function alertDrill(rounds) {
   if (!group) return [`Prometheus has no rule ${ALERT}: is observability/rules mounted?`];
   const forS = group.rules.find((r) => r.name === ALERT).duration;
   const evalS = group.interval;
-  const down = await targets();
-  const notUp = down.filter((t) => t.health !== 'up').map((t) => `${t.labels.job}/${t.labels.instance}`);
-  if (notUp.length) return [`targets not up before the drill: ${notUp.join(', ')}`];
+  // A restored instance is up once Prometheus has scraped it again.
+  const notUp = async () => (await targets()).filter((t) => t.health !== 'up').map((t) => `${t.labels.job}/${t.labels.instance}`);
+  try {
+    await waitFor('every target up', async () => (await notUp()).length === 0, { timeoutMs: 60_000, intervalMs: 500 });
+  } catch {
+    return [`targets not up before the drill: ${(await notUp()).join(', ')}`];
+  }
   const scrapeS = seconds((await triadTarget('web1')).scrapeInterval);
   const limitS = forS + scrapeS + evalS;
   const rows = [];
