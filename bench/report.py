@@ -18,7 +18,14 @@ DOC = ROOT / "docs" / "PERFORMANCE.md"
 DOCKER = "docker (dockerd, containerd, shims, docker-proxy)"
 TARGETS = {"instance": 0.9, "item": 0.8}
 P99_TARGET_MS = 5.0
+FLOOR_JVMS = "floor upstreams (3 Helidon JVMs)"   # bench/run.py's group name
 ORDER = ["instances", "nginx", "redis", "postgres", DOCKER, "load generator", "machine"]
+
+
+def dig(value, *path):
+    for key in path:
+        value = value[key]
+    return value
 
 
 def median(values):
@@ -30,17 +37,17 @@ def summary(data):
     rounds = data["rounds"]
     alone = median([r["ceiling_alone"]["rps"] for r in rounds])
     out = {"ceiling_alone": alone, "ceiling_beside": median([r["ceiling_beside"]["rps"] for r in rounds])}
-    # runs before 2026-12-03 have no framework floor
+    # runs before 2026-12-03 have no framework floors: None then
     floors = [r for r in rounds if "floor_alone" in r]
-    out["floor_alone"] = median([r["floor_alone"]["rps"] for r in floors]) if floors else None
-    out["floor_cpu"] = median([r["floor_alone"]["cpu"]["floor upstreams (3 Helidon JVMs)"]["us_per_req"]
-                               for r in floors]) if floors else None
     redis_floors = [r for r in rounds if "floor_redis_alone" in r]
-    out["floor_redis_alone"] = median([r["floor_redis_alone"]["rps"] for r in redis_floors]) if redis_floors else None
-    out["floor_redis_cpu"] = median([r["floor_redis_alone"]["cpu"]["floor upstreams (3 Helidon JVMs)"]["us_per_req"]
-                                     for r in redis_floors]) if redis_floors else None
-    out["floor_redis_redis_cpu"] = median([r["floor_redis_alone"]["cpu"]["redis"]["us_per_req"]
-                                           for r in redis_floors]) if redis_floors else None
+
+    def floor_median(rs, key, *path):
+        return median([dig(r[key], *path) for r in rs]) if rs else None
+    out["floor_alone"] = floor_median(floors, "floor_alone", "rps")
+    out["floor_cpu"] = floor_median(floors, "floor_alone", "cpu", FLOOR_JVMS, "us_per_req")
+    out["floor_redis_alone"] = floor_median(redis_floors, "floor_redis_alone", "rps")
+    out["floor_redis_cpu"] = floor_median(redis_floors, "floor_redis_alone", "cpu", FLOOR_JVMS, "us_per_req")
+    out["floor_redis_redis_cpu"] = floor_median(redis_floors, "floor_redis_alone", "cpu", "redis", "us_per_req")
     for name in ("instance", "item"):
         rps = median([r[name]["rps"] for r in rounds])
         out[name] = {
@@ -152,7 +159,7 @@ def markdown(data):
             f = data["floor_pg_alone"]
             lines += [f"The framework floor with one INSERT per request, alone (the stack paused but PostgreSQL): "
                       f"{f['rps']:,.0f} req/s, p99 {f['p99_ms']:.1f} ms; CPU per request: its JVMs "
-                      f"{f['cpu']['floor upstreams (3 Helidon JVMs)']['us_per_req']:.0f} µs, PostgreSQL "
+                      f"{f['cpu'][FLOOR_JVMS]['us_per_req']:.0f} µs, PostgreSQL "
                       f"{f['cpu']['postgres']['us_per_req']:.0f} µs.", ""]
     f = data["footprint"]
     lines += ["", f"## Footprint", "", f"Image {f['image_mb']} MB; instance RSS after the bench: "

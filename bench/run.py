@@ -18,16 +18,18 @@ What one `make bench` measures, in this order (about 8 minutes):
      the image's JVM (bench/floor/Floor.java) that answer a constant, and three that first read
      it from the stack's Redis with one GET (the stack paused but its Redis): the best a Helidon
      service, and a cached read, do here; stack vs floor is the project's gap, floor vs ceiling
-     the runtime's and the machine's;
+     the runtime's and the machine's (a third floor, one INSERT per request, is measured once
+     beside the POST capacity of step 4);
      steps 2-3 are repeated BENCH_ROUNDS times (2) so the noise is visible, after one warm-up
      of BENCH_FIRST_WARMUP s (20) per endpoint;
   4. POST /api/items closed loop (its capacity), then open loop: 1,000 requests/s for 10 s
      (after 3 s of the same) of the cached item and of POST /api/items, latency from each
-     request's intended start (bench/pacer/Pacer.java); the same schedule against both floors;
+     request's intended start (bench/pacer/Pacer.java); the same schedule against the floors;
   5. footprint: each instance's RSS, the image's size.
 Knobs: BENCH_DURATION (10), BENCH_CONNECTIONS (64), BENCH_RATE (1000), BENCH_ROUNDS (2),
 BENCH_WARMUP (5), BENCH_FIRST_WARMUP (20).
 """
+import contextlib
 import datetime
 import json
 import os
@@ -35,6 +37,7 @@ import pathlib
 import socket
 import sys
 import time
+import typing
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import stack as s  # noqa: E402
@@ -55,7 +58,7 @@ EDGE = "http://127.0.0.1:80"   # Nginx, from inside its own network namespace
 CEILING_NET = "triad-bench-ceiling"
 CEILING_SUBNET = os.environ.get("BENCH_CEILING_NET", "10.213.98")
 CEILING_IMAGE = "nginx:1.28-alpine"
-FLOOR_SUBNET_HOST = 20         # the floor's upstreams: <CEILING_SUBNET>.21-.23, its edge beside them
+CEILING_UPSTREAM_BASE = 10     # the constant Nginx upstreams: <CEILING_SUBNET>.11-.13
 
 
 # ---- the stack -----------------------------------------------------------------------------
@@ -100,27 +103,45 @@ def ceiling_up():
     for i in (1, 2, 3):
         cids[f"upstream{i}"] = s.sh([
             "docker", "run", "-d", "--name", f"triad-bench-up{i}", "--network", CEILING_NET,
-            "--ip", f"{CEILING_SUBNET}.1{i}", "-v", f"{s.BENCH / 'ceiling'}:/bench:ro",
+            "--ip", f"{CEILING_SUBNET}.{CEILING_UPSTREAM_BASE + i}", "-v", f"{s.BENCH / 'ceiling'}:/bench:ro",
             CEILING_IMAGE, "nginx", "-c", "/bench/upstream.conf", "-g", "daemon off;"]).strip()
-    hosts = []
-    for i in (1, 2, 3):
-        hosts += ["--add-host", f"web{i}:{CEILING_SUBNET}.1{i}"]
-    cids["edge"] = s.sh([
-        "docker", "run", "-d", "--name", "triad-bench-edge", "--network", CEILING_NET, *hosts,
-        "-v", f"{s.ROOT / 'nginx'}:/etc/nginx/triad:ro", "--memory", "128m",
-        CEILING_IMAGE, "nginx", "-c", "/etc/nginx/triad/nginx.conf", "-g", "daemon off;"]).strip()
-    wait_for_200(cids["edge"], "triad-bench-edge", lambda: s.sh(s.in_netns(cids["edge"], [
-        "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", EDGE + "/api/instance"]), check=False) == "200")
+    cids["edge"] = edge_up("triad-bench-edge", CEILING_UPSTREAM_BASE)
     return cids
 
 
-def wait_for_200(cid, name, answered):
+def edge_up(name, upstream_base):
+    """A throwaway copy of the stack's edge (its own nginx/ config) on the ceiling's network, with
+    web1-web3 at <CEILING_SUBNET>.<upstream_base + 1..3>; returns once a request through each of
+    the three upstreams (Nginx's round robin passes each in turn) has answered 200."""
+    s.sh(["docker", "rm", "-f", name], check=False)
+    hosts = []
+    for i in (1, 2, 3):
+        hosts += ["--add-host", f"web{i}:{CEILING_SUBNET}.{upstream_base + i}"]
+    cid = s.sh([
+        "docker", "run", "-d", "--name", name, "--network", CEILING_NET, *hosts,
+        "-v", f"{s.ROOT / 'nginx'}:/etc/nginx/triad:ro", "--memory", "128m",
+        CEILING_IMAGE, "nginx", "-c", "/etc/nginx/triad/nginx.conf", "-g", "daemon off;"]).strip()
+    probe = s.in_netns(cid, ["curl", "-s", "-w", "%{http_code}\\n", *["-o", "/dev/null", EDGE + "/api/instance"] * 3])
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        if answered():
-            return
+        if s.sh(probe, check=False).split().count("200") == 3:
+            return cid
         time.sleep(0.3)
     raise RuntimeError(f"{name} did not answer 200 within 30 s: docker logs {name}")
+
+
+@contextlib.contextmanager
+def paused(*services):
+    """The stack's services frozen (`docker compose pause`; all of them when none is named)."""
+    s.compose("pause", *services)
+    try:
+        yield
+    finally:
+        s.compose("unpause", *services)
+
+
+def all_but(containers, service):
+    return [n for n in containers if n != service]
 
 
 def ceiling_down():
@@ -157,19 +178,28 @@ def floor_classes(image):
     return out
 
 
+class Floor(typing.NamedTuple):
+    upstream_base: int   # its upstreams are <CEILING_SUBNET>.<upstream_base + 1..3>
+    does: str
+    served_by: str       # the stack's service it uses (kept running while the rest is paused), or ""
+    path: str
+    wrk_mode: str
+    method: str
+
+
 FLOORS = {
-    # kind: (last octet base of its upstreams, what each request does)
-    "plain": (20, "answers a constant"),
-    "redis": (30, "answers a constant read from the stack's Redis with one GET"),
-    "pg": (40, "inserts one row into the stack's PostgreSQL and answers 201"),
+    "plain": Floor(20, "answers a constant", "", "/api/instance", "get", "GET"),
+    "redis": Floor(30, "answers a constant read from the stack's Redis with one GET", "redis", "/api/instance", "get", "GET"),
+    "pg": Floor(40, "inserts one row into the stack's PostgreSQL and answers 201", "postgres", "/api/items", "post", "POST"),
 }
+FLOOR_JVMS = report.FLOOR_JVMS   # the CPU group of the floors' three JVMs
 
 
 def floor_up(image, kind, classes):
     """Three Floor JVMs (the image's JVM, flags, user, memory limit) behind a copy of the edge,
-    on the ceiling's network; kind "redis" also joins the stack's backend network and reads its
-    answer from the stack's Redis (password from the stack's secret file). Returns container ids."""
-    base, _ = FLOORS[kind]
+    on the ceiling's network; kinds "redis" and "pg" also join the stack's backend network and
+    use its Redis or PostgreSQL (passwords from the stack's secret files). Returns container ids."""
+    base = FLOORS[kind].upstream_base
     flags = json.loads(s.sh(["docker", "inspect", "-f", "{{json .Config.Entrypoint}}", image]))
     jvm = [f for f in flags[1:flags.index("-cp")] if f.startswith("-X") or f.startswith("-D")] if "-cp" in flags else []
     user = s.sh(["docker", "inspect", "-f", "{{.Config.User}}", image]).strip()
@@ -197,19 +227,7 @@ def floor_up(image, kind, classes):
             image, *jvm, "-cp", "/app/libs/*:/floor", "Floor"]).strip()
         if backend:
             s.sh(["docker", "network", "connect", f"{s.PROJECT}_backend", name])
-    hosts = []
-    for i in (1, 2, 3):
-        hosts += ["--add-host", f"web{i}:{CEILING_SUBNET}.{base + i}"]
-    edge = f"triad-bench-floor-{kind}-edge"
-    s.sh(["docker", "rm", "-f", edge], check=False)
-    cids["floor edge"] = s.sh([
-        "docker", "run", "-d", "--name", edge, "--network", CEILING_NET, *hosts,
-        "-v", f"{s.ROOT / 'nginx'}:/etc/nginx/triad:ro", "--memory", "128m",
-        CEILING_IMAGE, "nginx", "-c", "/etc/nginx/triad/nginx.conf", "-g", "daemon off;"]).strip()
-    # all three upstreams answer (Nginx's round robin passes each in turn)
-    wait_for_200(cids["floor edge"], edge, lambda: s.sh(s.in_netns(cids["floor edge"], [
-        "curl", "-s", "-w", "%{http_code}\\n", *["-o", "/dev/null", EDGE + "/api/instance"] * 3]),
-        check=False).split().count("200") == 3)
+    cids["floor edge"] = edge_up(f"triad-bench-floor-{kind}-edge", base)
     return cids
 
 
@@ -220,15 +238,13 @@ def floor_down():
 
 
 def floor_run(cids, kind):
-    groups = {"floor edge (nginx)": ("floor edge",), "floor upstreams (3 Helidon JVMs)": ("floor1", "floor2", "floor3")}
-    served_by = {"redis": "redis", "pg": "postgres"}.get(kind)
-    if served_by:
-        # the stack's Redis or PostgreSQL serves the floor (the rest of the stack is paused)
-        cids = {**cids, served_by: s.container(served_by)}
-        groups[served_by] = (served_by,)
-    path, mode = ("/api/items", "post") if kind == "pg" else ("/api/instance", "get")
-    r = closed_loop(cids["floor edge"], cids, groups, path, mode, "1-1", "floor")
-    r["label"] = f"alone ({FLOORS[kind][1]})"
+    floor = FLOORS[kind]
+    groups = {"floor edge (nginx)": ("floor edge",), FLOOR_JVMS: ("floor1", "floor2", "floor3")}
+    if floor.served_by:
+        cids = {**cids, floor.served_by: s.container(floor.served_by)}
+        groups[floor.served_by] = (floor.served_by,)
+    r = closed_loop(cids["floor edge"], cids, groups, floor.path, floor.wrk_mode, "1-1", "floor")
+    r["label"] = f"alone ({floor.does})"
     return r
 
 
@@ -258,8 +274,7 @@ def measure():
         s.log(f"warming up every endpoint for {FIRST_WARMUP} s each (JIT)")
         for cid, path, mode, i in ((containers["nginx"], "/api/instance", "get", ids),
                                    (containers["nginx"], "/api/items/", "item", ids),
-                                   *[(f["floor edge"], "/api/items", "post", "1-1") if k == "pg" else
-                                     (f["floor edge"], "/api/instance", "get", "1-1") for k, f in floor.items()]):
+                                   *[(f["floor edge"], FLOORS[k].path, FLOORS[k].wrk_mode, "1-1") for k, f in floor.items()]):
             s.wrk(cid, EDGE, path, CONNECTIONS, FIRST_WARMUP, mode, i, run)
             s.COMMANDS.pop()
         for rnd in range(ROUNDS):
@@ -272,27 +287,17 @@ def measure():
             r = ceiling_run(cids, containers, "beside the idle stack")
             s.log(f"round {rnd + 1} ceiling beside the idle stack: {r['rps']:.0f} req/s")
             entry["ceiling_beside"] = r
-            s.compose("pause")
-            try:
+            with paused():
                 r = ceiling_run(cids, {}, "alone (stack paused)")
-            finally:
-                s.compose("unpause")
             s.log(f"round {rnd + 1} ceiling alone: {r['rps']:.0f} req/s")
             entry["ceiling_alone"] = r
-            s.compose("pause")
-            try:
+            with paused():
                 entry["floor_alone"] = floor_run(floor["plain"], "plain")
-            finally:
-                s.compose("unpause")
-            # everything of the stack but Redis paused
-            s.compose("pause", *[n for n in containers if n != "redis"])
-            try:
+            with paused(*all_but(containers, "redis")):
                 entry["floor_redis_alone"] = floor_run(floor["redis"], "redis")
-            finally:
-                s.compose("unpause", *[n for n in containers if n != "redis"])
             s.log(f"round {rnd + 1} framework floor alone: {entry['floor_alone']['rps']:.0f} req/s, "
                   f"with a Redis GET: {entry['floor_redis_alone']['rps']:.0f} req/s "
-                  f"({entry['floor_redis_alone']['cpu']['floor upstreams (3 Helidon JVMs)']['us_per_req']} µs/req in the JVMs)")
+                  f"({entry['floor_redis_alone']['cpu'][FLOOR_JVMS]['us_per_req']} µs/req in the JVMs)")
             data["rounds"].append(entry)
         # After a pause the instances' heartbeats and pools catch up; give them the warm-up of the
         # paced runs (Pacer's --warmup) and check every instance answers first.
@@ -303,11 +308,8 @@ def measure():
         s.log(f"POST closed loop: {data['post_capacity']['rps']:.0f} req/s, p99 {data['post_capacity']['p99_ms']:.1f} ms, "
               f"instances {data['post_capacity']['cpu']['instances']['us_per_req']} µs/req, "
               f"postgres {data['post_capacity']['cpu']['postgres']['us_per_req']} µs/req")
-        s.compose("pause", *[n for n in containers if n != "postgres"])
-        try:
+        with paused(*all_but(containers, "postgres")):
             data["floor_pg_alone"] = floor_run(floor["pg"], "pg")
-        finally:
-            s.compose("unpause", *[n for n in containers if n != "postgres"])
         s.log(f"floor with one INSERT, alone: {data['floor_pg_alone']['rps']:.0f} req/s, p99 {data['floor_pg_alone']['p99_ms']:.1f} ms")
         data["paced"] = {}
         for name, path, method in (("item", "/api/items/{id}", "GET"), ("post", "/api/items", "POST")):
@@ -319,16 +321,11 @@ def measure():
         # runs had the idle floors beside them) and alone: the latency a Helidon JVM, and one with
         # a Redis GET, gives on this machine, against which the stack's tail is judged.
         data["paced_floor"] = {}
-        for key, kind, paused in (("plain beside", "plain", []), ("plain alone", "plain", list(containers)),
-                                  ("redis beside", "redis", []), ("pg beside", "pg", [])):
-            if paused:
-                s.compose("pause", *paused)
-            try:
-                path, method = ("/api/items", "POST") if kind == "pg" else ("/api/instance", "GET")
-                r = s.pacer(floor[kind]["floor edge"], EDGE, path, RATE, DURATION, method, "1-1")
-            finally:
-                if paused:
-                    s.compose("unpause", *paused)
+        for key, kind, frozen in (("plain beside", "plain", contextlib.nullcontext()), ("plain alone", "plain", paused()),
+                                  ("redis beside", "redis", contextlib.nullcontext()),
+                                  ("pg beside", "pg", contextlib.nullcontext())):
+            with frozen:
+                r = s.pacer(floor[kind]["floor edge"], EDGE, FLOORS[kind].path, RATE, DURATION, FLOORS[kind].method, "1-1")
             s.log(f"paced floor ({key}) {RATE}/s: p50 {r['latency_ms']['p50']} ms, p99 {r['latency_ms']['p99']} ms")
             data["paced_floor"][key] = r
     finally:

@@ -14,6 +14,7 @@ import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.Handler;
+import io.helidon.webserver.http.ServerResponse;
 
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
 import redis.clients.jedis.DefaultJedisClientConfig;
@@ -45,73 +46,72 @@ public final class Floor {
     }
 
     public static void main(String[] args) throws Exception {
-        String host = System.getenv("FLOOR_REDIS_HOST");
+        String redisHost = System.getenv("FLOOR_REDIS_HOST");
         String dbUrl = System.getenv("FLOOR_DB_URL");
-        Handler handler;
-        if (dbUrl != null) {
-            HikariConfig config = new HikariConfig();
-            config.setJdbcUrl(dbUrl);
-            config.setUsername(System.getenv("FLOOR_DB_USER"));
-            config.setPassword(Files.readString(Path.of(System.getenv("FLOOR_DB_PASSWORD_FILE"))).strip());
-            config.setMaximumPoolSize(10);
-            config.setMinimumIdle(10);
-            HikariDataSource db = new HikariDataSource(config);
-            AtomicLong n = new AtomicLong();
-            String prefix = "bench-floor-" + ProcessHandle.current().pid() + "-" + System.nanoTime() + "-";
-            handler = (req, res) -> {
-                req.content().consume();
-                long id;
-                try (Connection c = db.getConnection();
-                     PreparedStatement insert = c.prepareStatement(
-                             "INSERT INTO items (name, description, quantity) VALUES (?, 'bench floor', 1) RETURNING id")) {
-                    insert.setString(1, prefix + n.incrementAndGet());
-                    try (ResultSet rs = insert.executeQuery()) {
-                        rs.next();
-                        id = rs.getLong(1);
-                    }
-                }
-                res.status(Status.CREATED_201);
-                res.header(HeaderNames.CONTENT_TYPE, "application/json");
-                res.header(HeaderNames.LOCATION, "/api/items/" + id);
-                res.send(BODY);
-            };
-        } else if (host == null) {
-            handler = (req, res) -> {
-                res.header(HeaderNames.CONTENT_TYPE, "application/json");
-                res.send(BODY);
-            };
-        } else {
-            String password = Files.readString(Path.of(System.getenv("FLOOR_REDIS_PASSWORD_FILE"))).strip();
-            GenericObjectPoolConfig<Jedis> pool = new GenericObjectPoolConfig<>();
-            pool.setMaxTotal(64);
-            pool.setMaxIdle(64);
-            pool.setMaxWait(Duration.ofMillis(300));
-            pool.setJmxEnabled(false);
-            JedisPool redis = new JedisPool(pool, new HostAndPort(host, 6379),
-                    DefaultJedisClientConfig.builder().password(password).build());
-            try (Jedis jedis = redis.getResource()) {
-                jedis.set(KEY, BODY);
-            }
-            handler = (req, res) -> {
-                byte[] body;
-                try (Jedis jedis = redis.getResource()) {
-                    body = jedis.get(KEY);
-                }
-                res.header(HeaderNames.CONTENT_TYPE, "application/json");
-                res.send(body);
-            };
-        }
-        Handler answer = handler;
-        Handler constant = (req, res) -> {
-            res.header(HeaderNames.CONTENT_TYPE, "application/json");
-            res.send(BODY);
-        };
-        boolean creates = dbUrl != null;
+        Handler constant = (req, res) -> send(res, BODY);
+        // GET: the answer (also the bench's readiness probe); POST: the create of the pg floor.
+        Handler get = redisHost == null ? constant : redisRead(redisHost);
+        Handler post = dbUrl == null ? constant : insert(dbUrl);
         WebServer.builder()
                 .port(8080)
-                // GET: the answer (the bench's readiness probe too); POST: the create of the pg floor
-                .routing(r -> r.get("/*", creates ? constant : answer).post("/*", creates ? answer : constant))
+                .routing(r -> r.get("/*", get).post("/*", post))
                 .build()
                 .start();
+    }
+
+    private static void send(ServerResponse res, byte[] body) {
+        res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        res.send(body);
+    }
+
+    /** One GET of the constant from Redis per request, with io.triad.redis.Redis's pool sizes. */
+    private static Handler redisRead(String host) throws Exception {
+        String password = Files.readString(Path.of(System.getenv("FLOOR_REDIS_PASSWORD_FILE"))).strip();
+        GenericObjectPoolConfig<Jedis> pool = new GenericObjectPoolConfig<>();
+        pool.setMaxTotal(64);
+        pool.setMaxIdle(64);
+        pool.setMaxWait(Duration.ofMillis(300));
+        pool.setJmxEnabled(false);
+        JedisPool redis = new JedisPool(pool, new HostAndPort(host, 6379),
+                DefaultJedisClientConfig.builder().password(password).build());
+        try (Jedis jedis = redis.getResource()) {
+            jedis.set(KEY, BODY);
+        }
+        return (req, res) -> {
+            byte[] body;
+            try (Jedis jedis = redis.getResource()) {
+                body = jedis.get(KEY);
+            }
+            send(res, body);
+        };
+    }
+
+    /** One autocommitted INSERT per request, on a fixed pool of 10 as DB_POOL_SIZE's default. */
+    private static Handler insert(String dbUrl) throws Exception {
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(dbUrl);
+        config.setUsername(System.getenv("FLOOR_DB_USER"));
+        config.setPassword(Files.readString(Path.of(System.getenv("FLOOR_DB_PASSWORD_FILE"))).strip());
+        config.setMaximumPoolSize(10);
+        config.setMinimumIdle(10);
+        HikariDataSource db = new HikariDataSource(config);
+        AtomicLong n = new AtomicLong();
+        String prefix = "bench-floor-" + ProcessHandle.current().pid() + "-" + System.nanoTime() + "-";
+        return (req, res) -> {
+            req.content().consume();
+            long id;
+            try (Connection c = db.getConnection();
+                 PreparedStatement statement = c.prepareStatement(
+                         "INSERT INTO items (name, description, quantity) VALUES (?, 'bench floor', 1) RETURNING id")) {
+                statement.setString(1, prefix + n.incrementAndGet());
+                try (ResultSet rs = statement.executeQuery()) {
+                    rs.next();
+                    id = rs.getLong(1);
+                }
+            }
+            res.status(Status.CREATED_201);
+            res.header(HeaderNames.LOCATION, "/api/items/" + id);
+            send(res, BODY);
+        };
     }
 }
