@@ -41,8 +41,9 @@ _need-node:
 
 # Every password of the stack: secret file name (under TRIAD_SECRETS_DIR) : variable in compose/.env.
 # db: the service's PostgreSQL role triad (web and postgres); db_owner: the schema owner
-# triad_owner; postgres: the superuser (these two reach the postgres container only).
-TRIAD_SECRETS := db:TRIAD_DB_PASSWORD db_owner:TRIAD_DB_OWNER_PASSWORD postgres:TRIAD_POSTGRES_PASSWORD redis:TRIAD_REDIS_PASSWORD
+# triad_owner; postgres: the superuser (these two reach the postgres container only);
+# replication: triad_replicator (standby and backups: streaming replication only).
+TRIAD_SECRETS := db:TRIAD_DB_PASSWORD db_owner:TRIAD_DB_OWNER_PASSWORD postgres:TRIAD_POSTGRES_PASSWORD redis:TRIAD_REDIS_PASSWORD replication:TRIAD_REPLICATION_PASSWORD
 # The PostgreSQL volume of the project `triad` (the name Compose gives pgdata).
 PGDATA_VOLUME := triad_pgdata
 RANDOM_PASSWORD := { openssl rand -hex 24 2>/dev/null || od -An -N24 -tx1 /dev/urandom | tr -d ' \n'; }

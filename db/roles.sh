@@ -7,6 +7,10 @@
 #   triad_owner  owns the schema and the tables: db/migration (io.triad.migrate) runs as it.
 #   triad        the service: DML on triad's own tables only (db/migration grants it), no DDL.
 #   postgres     the image's superuser, for administration; neither role above is one.
+#   triad_replicator  streaming replication only (a standby's pg_basebackup and WAL stream,
+#                the backups' pg_receivewal): REPLICATION, no database, no table. Created only
+#                when TRIAD_REPLICATION_PASSWORD_FILE is set (Compose); Kubernetes' prod
+#                overlay replicates through CloudNativePG, which has its own.
 #
 # The passwords come from secret files named by TRIAD_APP_PASSWORD_FILE and
 # TRIAD_OWNER_PASSWORD_FILE. psql reads them itself (backquotes below), so they appear on no
@@ -21,6 +25,7 @@ triad_roles() {
             return 1
         fi
     done
+    triad_replicator || return 1
     psql -v ON_ERROR_STOP=1 --no-psqlrc --quiet --username "${POSTGRES_USER:-postgres}" \
         --dbname "${POSTGRES_DB:-triad}" --set db="${POSTGRES_DB:-triad}" <<'SQL'
 \set app_password `cat "$TRIAD_APP_PASSWORD_FILE"`
@@ -45,6 +50,28 @@ ALTER SCHEMA public OWNER TO triad_owner;
 REVOKE ALL ON SCHEMA public FROM PUBLIC;
 GRANT USAGE ON SCHEMA public TO triad;
 SQL
+}
+
+# The replication role, and a pg_hba line that admits it (over TCP, with its password) to the
+# replication protocol only: initdb's own replication lines admit loopback only, and the
+# image's `host all all all` line does not cover replication connections.
+triad_replicator() {
+    [ -n "${TRIAD_REPLICATION_PASSWORD_FILE:-}" ] || return 0
+    if [ ! -s "$TRIAD_REPLICATION_PASSWORD_FILE" ]; then
+        echo >&2 "triad roles: TRIAD_REPLICATION_PASSWORD_FILE='$TRIAD_REPLICATION_PASSWORD_FILE' names no readable, non-empty file: mount the secret or unset the variable."
+        return 1
+    fi
+    psql -v ON_ERROR_STOP=1 --no-psqlrc --quiet --username "${POSTGRES_USER:-postgres}" \
+        --dbname "${POSTGRES_DB:-triad}" <<'SQL' || return 1
+\set replication_password `cat "$TRIAD_REPLICATION_PASSWORD_FILE"`
+SELECT 'CREATE ROLE triad_replicator' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'triad_replicator') \gexec
+ALTER ROLE triad_replicator WITH LOGIN REPLICATION NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS
+    PASSWORD :'replication_password';
+SQL
+    local hba=${PGDATA:-/var/lib/postgresql/data}/pg_hba.conf
+    if [ -w "$hba" ] && ! grep -q '^host[[:space:]]\+replication[[:space:]]\+triad_replicator' "$hba"; then
+        printf 'host replication triad_replicator all scram-sha-256\n' >> "$hba"
+    fi
 }
 
 triad_roles
