@@ -5,7 +5,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadFacts, parseApiMd, parsePom, parseMetrics, nginxSeconds, nginxSize, isoSeconds, gatewaySeconds } from './lib/facts.mjs';
-import { checks, find, promql } from './lib/checks.mjs';
+import { checks, find, promql, rolesShGrants, npAllows } from './lib/checks.mjs';
 import { VARIANTS, objectsOf } from './lib/variants.mjs';
 import { renderPrometheusRule } from './lib/prometheusrule.mjs';
 import YAML from 'yaml';
@@ -268,6 +268,34 @@ describe('the fact readers', () => {
     const m = parseMetrics(['Timer.builder("triad.http.requests")', 'counter(registry, "triad.cache.hits", "x")', 'Gauge.builder("triad.db.pool.active", pool']);
     for (const n of ['triad_http_requests_seconds_bucket', 'triad_cache_hits_total', 'triad_db_pool_active', 'up']) assert.ok(m.has(n), n);
     for (const n of ['triad_http_requests_seconds_bucket', 'triad_cache_hits_total', 'triad_cache_misses_total', 'triad_cache_bypasses_total', 'triad_db_pool_active']) assert.ok(facts.metrics.has(n), `the service exports ${n}`);
+  });
+  test('the privilege statements of db/roles.sh, as the Cluster must repeat them', () => {
+    assert.deepEqual(rolesShGrants(facts.initdb['10-roles.sh'], 'triad'), [
+      'REVOKE ALL ON DATABASE triad FROM PUBLIC',
+      'GRANT CONNECT ON DATABASE triad TO triad_owner, triad',
+      'REVOKE CONNECT ON DATABASE postgres FROM PUBLIC',
+      'ALTER SCHEMA public OWNER TO triad_owner',
+      'REVOKE ALL ON SCHEMA public FROM PUBLIC',
+      'GRANT USAGE ON SCHEMA public TO triad',
+    ]);
+  });
+  test('the NetworkPolicy evaluator: default deny, a rule per side, named ports, namespaces, ipBlock', () => {
+    const a = { ns: 'triad', labels: { app: 'a' }, ports: { web: 8080 } };
+    const b = { ns: 'triad', labels: { app: 'b' }, ports: { web: 8080 } };
+    const deny = { spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] } };
+    const out = { spec: { podSelector: { matchLabels: { app: 'a' } }, policyTypes: ['Egress'], egress: [{ to: [{ podSelector: { matchLabels: { app: 'b' } } }], ports: [{ port: 8080 }] }] } };
+    const inn = { spec: { podSelector: { matchLabels: { app: 'b' } }, policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: { matchLabels: { app: 'a' } } }], ports: [{ port: 'web' }] }] } };
+    assert.equal(npAllows([], a, b, 8080), true, 'no policy: open');
+    assert.equal(npAllows([deny], a, b, 8080), false);
+    assert.equal(npAllows([deny, out], a, b, 8080), false, 'egress alone is not enough');
+    assert.equal(npAllows([deny, out, inn], a, b, 8080), true);
+    assert.equal(npAllows([deny, out, inn], a, b, 8081), false);
+    assert.equal(npAllows([deny, out, inn], b, a, 8080), false);
+    assert.equal(npAllows([deny, out, inn], { ns: 'other', labels: { app: 'a' } }, b, 8080), false, 'a podSelector alone means this namespace');
+    assert.equal(npAllows([deny, out, inn], a, b, 8080, { ingress: true }), true);
+    const ext = { spec: { podSelector: { matchLabels: { app: 'a' } }, policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 443 }] }] } };
+    assert.equal(npAllows([deny, ext], a, { ip: '203.0.113.7' }, 443), true);
+    assert.equal(npAllows([deny, ext], a, { ns: 'other', labels: {} }, 443), false);
   });
   test('ISO durations', () => {
     assert.equal(isoSeconds('PT10S'), 10);

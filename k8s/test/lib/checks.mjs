@@ -132,8 +132,7 @@ function cnpgRoleProblems(objs, f) {
   // The privileges of db/roles.sh, statement for statement (the role triad created first).
   const sql = (init.postInitApplicationSQL ?? []).map((x) => String(x).replace(/\s+/g, ' ').trim());
   for (const g of rolesShGrants(f.initdb['10-roles.sh'], init.database)) {
-    const covered = sql.includes(g) || (g === 'REVOKE CONNECT ON DATABASE postgres FROM PUBLIC' && sql.includes(g));
-    if (!covered) p.push(`postInitApplicationSQL lacks "${g}" (db/roles.sh)`);
+    if (!sql.includes(g)) p.push(`postInitApplicationSQL lacks "${g}" (db/roles.sh)`);
   }
   if (!sql.some((x) => new RegExp(`^CREATE ROLE ${dbUser} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT$`).test(x))) p.push(`postInitApplicationSQL does not create ${dbUser} as db/roles.sh does (LOGIN NOSUPERUSER ... NOINHERIT)`);
   if (sql.some((x) => /PASSWORD/i.test(x))) p.push('a password in postInitApplicationSQL (it is in the Cluster object, readable by every reader of it)');
@@ -631,7 +630,7 @@ export const checks = {
     const aff = sp.affinity ?? {};
     if (aff.enablePodAntiAffinity === false || aff.podAntiAffinityType !== 'required' || (aff.topologyKey ?? 'kubernetes.io/hostname') !== 'kubernetes.io/hostname') p.push(`affinity ${JSON.stringify(aff)}: want required anti-affinity on kubernetes.io/hostname`);
     for (const k of ['requests', 'limits']) for (const r of ['cpu', 'memory']) if (!sp.resources?.[k]?.[r]) p.push(`no ${r} ${k}`);
-    if (parseQuantity(sp.resources?.requests?.memory) !== parseQuantity(sp.resources?.limits?.memory)) p.push('memory request != limit (CloudNativePG: Guaranteed QoS, or the kernel kills PostgreSQL first under pressure)');
+    if (parseQuantity(sp.resources?.requests?.memory) !== parseQuantity(sp.resources?.limits?.memory)) p.push('memory request != limit: PostgreSQL above its request is the first the kernel kills under memory pressure (CloudNativePG recommends requests = limits)');
     if (!sp.storage?.size) p.push('no storage size');
     const rw = rwService(c);
     const svcEnv = containerEnv(objs, container(find(objs, 'Deployment', 'triad'), 'triad'));
