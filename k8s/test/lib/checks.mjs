@@ -697,6 +697,7 @@ export const checks = {
     if (!sentinel) return ['no StatefulSet redis-sentinel'];
     if (sentinel.spec.replicas !== 3) p.push(`sentinels: ${sentinel.spec.replicas}, want 3`);
     if (data?.spec?.replicas !== 3) p.push(`data nodes: ${data?.spec?.replicas}, want 3 (a primary and 2 replicas)`);
+    for (const ss of [sentinel, data]) if (ss?.spec?.podManagementPolicy !== 'Parallel') p.push(`${ss?.metadata?.name}: podManagementPolicy ${ss?.spec?.podManagementPolicy ?? 'OrderedReady'}: a lost pod 0 would keep the others from being re-created`);
     for (const ss of [sentinel, data]) {
       const terms = podSpec(ss)?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
       if (!terms.some((t) => t.topologyKey === 'kubernetes.io/hostname' && selects(t.labelSelector, ss.spec.template.metadata.labels))) p.push(`${ss?.metadata?.name}: no required anti-affinity across nodes`);
