@@ -24,6 +24,10 @@ export const SENTINEL_VARIABLES = ['REDIS_SENTINELS', 'REDIS_MASTER_NAME'];
 export const CNPG = 'postgresql.cnpg.io/v1';
 export const BARMAN_PLUGIN = 'barman-cloud.cloudnative-pg.io';
 export const rwService = (cluster) => `${cluster.metadata.name}-rw`;
+// Roles the operator creates when an instance starts (after the bootstrap SQL), and the one
+// statement of db/roles.sh the Cluster must not repeat because of them (cluster.yaml says why).
+export const CNPG_RUNTIME_ROLES = ['streaming_replica', 'cnpg_metrics_exporter', 'cnpg_pooler_pgbouncer'];
+export const CNPG_KEEPS_CONNECT = 'REVOKE CONNECT ON DATABASE postgres FROM PUBLIC';
 /** The labels the operator gives an instance pod of the Cluster (role: primary or replica), plus inheritedMetadata. */
 export const cnpgPodLabels = (cluster, role) => ({
   ...(cluster?.spec?.inheritedMetadata?.labels ?? {}),
@@ -129,9 +133,15 @@ function cnpgRoleProblems(objs, f) {
   if (roles.get(dbUser) && roles.get(dbUser).inherit !== false) p.push(`managed role ${dbUser}: inherit is not false (db/roles.sh: NOINHERIT)`);
   if (init.secret?.name && roles.get(owner)?.passwordSecret?.name !== init.secret.name) p.push(`the owner's password comes from ${init.secret.name} at initdb and from ${roles.get(owner)?.passwordSecret?.name} afterwards`);
   if (roles.get(owner)?.passwordSecret?.name === roles.get(dbUser)?.passwordSecret?.name) p.push('the owner and the service role share one password Secret');
-  // The privileges of db/roles.sh, statement for statement (the role triad created first).
+  // The privileges of db/roles.sh, statement for statement (the role triad created first),
+  // but for database postgres, where the operator's own roles (streaming_replica for pg_rewind,
+  // cnpg_metrics_exporter) must keep CONNECT: the operator creates them when the instance
+  // starts, after this SQL ran, so no statement here can grant it to them.
   const sql = (init.postInitApplicationSQL ?? []).map((x) => String(x).replace(/\s+/g, ' ').trim());
-  for (const g of rolesShGrants(f.initdb['10-roles.sh'], init.database)) {
+  for (const x of sql) if (CNPG_RUNTIME_ROLES.some((r) => new RegExp(`\\b${r}\\b`).test(x))) p.push(`postInitApplicationSQL names ${x.match(new RegExp(CNPG_RUNTIME_ROLES.join('|')))[0]}, a role the operator creates only after it ran: the bootstrap fails`);
+  if (sql.includes(CNPG_KEEPS_CONNECT)) p.push(`postInitApplicationSQL has "${CNPG_KEEPS_CONNECT}": pg_rewind (streaming_replica) and the metrics exporter connect there`);
+  if (sql.includes(`REVOKE ALL ON DATABASE ${init.database} FROM PUBLIC`) && !sql.includes(`GRANT CONNECT ON DATABASE ${init.database} TO pg_monitor`)) p.push(`database ${init.database} is closed to PUBLIC but not opened to pg_monitor: the metrics exporter cannot read its statistics`);
+  for (const g of rolesShGrants(f.initdb['10-roles.sh'], init.database).filter((x) => x !== CNPG_KEEPS_CONNECT)) {
     if (!sql.includes(g)) p.push(`postInitApplicationSQL lacks "${g}" (db/roles.sh)`);
   }
   if (!sql.some((x) => new RegExp(`^CREATE ROLE ${dbUser} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT$`).test(x))) p.push(`postInitApplicationSQL does not create ${dbUser} as db/roles.sh does (LOGIN NOSUPERUSER ... NOINHERIT)`);
