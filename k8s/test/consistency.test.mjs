@@ -212,7 +212,8 @@ const breakages = [
   ['triad environment: only variables of API.md, wired to the right places', 'REDIS_SENTINELS where no sentinel runs', (o) => { cm(o).data.REDIS_SENTINELS = 'redis:26379'; }, 'plain'],
   ['triad environment: only variables of API.md, wired to the right places', 'prod without REDIS_MASTER_NAME', (o) => { delete cm(o).data.REDIS_MASTER_NAME; }, 'prod'],
   ['init ConfigMap holds db/roles.sh byte for byte, under the name Compose mounts it, and is mounted into postgres', 'prod still applies the init ConfigMap', (o) => { o.push(structuredClone(find(objs, 'ConfigMap', 'triad-initdb'))); }, 'prod'],
-  ['PostgreSQL: the image of Compose, password file from the Secret, PGDATA below the volume, PVC per replica', 'prod on PostgreSQL 18 while Compose runs 17', (o) => { cluster(o).spec.imageName = 'ghcr.io/cloudnative-pg/postgresql:18.4-system-trixie'; }, 'prod'],
+  ['PostgreSQL: the image of Compose, password file from the Secret, PGDATA below the volume, PVC per replica', 'prod on PostgreSQL 18 while Compose runs 17', (o) => { cluster(o).spec.imageName = 'ghcr.io/cloudnative-pg/postgresql:18.4-standard-trixie'; }, 'prod'],
+  ['PostgreSQL: the image of Compose, password file from the Secret, PGDATA below the volume, PVC per replica', 'prod on the deprecated system image', (o) => { cluster(o).spec.imageName = 'ghcr.io/cloudnative-pg/postgresql:17.6-system-trixie'; }, 'prod'],
 ];
 
 describe('each consistency check fails when its fact breaks', () => {

@@ -515,6 +515,7 @@ export const checks = {
       const image = objs.find((o) => o.kind === 'Cluster')?.spec?.imageName ?? '';
       const major = (ref) => /:(\d+)(?:[.-]|$)/.exec(ref ?? '')?.[1];
       if (!image || major(image) !== major(f.composeImages.postgres)) p.push(`Cluster imageName ${image} is not PostgreSQL ${major(f.composeImages.postgres)} (compose/compose.yaml runs ${f.composeImages.postgres})`);
+      if (/-system-/.test(image)) p.push(`Cluster imageName ${image}: the system images are deprecated (CloudNativePG 1.29); use minimal or standard with the Barman Cloud plugin`);
       return p;
     }
     const ss = find(objs, 'StatefulSet', 'postgres');
