@@ -32,6 +32,8 @@ export const VALIDATORS = {
   '@kubernetes/client-node': clientNode.version,
   '@kubernetes-models/gateway-api': require('@kubernetes-models/gateway-api/package.json').version,
   '@kubernetes-models/prometheus-operator': require('@kubernetes-models/prometheus-operator/package.json').version,
+  // with the vendored CRDs of crds/ (lib/crd.mjs)
+  ajv: require('ajv/package.json').version,
 };
 
 // Custom resources: API group -> the package with its CRD schemas (validators and .d.ts).
