@@ -717,6 +717,7 @@ export const checks = {
     }
     const sc = container(sentinel, 'sentinel');
     const script = [...(sc?.command ?? []), ...(sc?.args ?? [])].join('\n');
+    if (!sc?.image || sc.image !== f.composeImages.redis) p.push(`sentinel image ${sc?.image} != ${f.composeImages.redis} (compose/compose.yaml's redis, whose redis-sentinel the HA profile runs)`);
     const cm = find(objs, 'ConfigMap', 'triad-config');
     const master = cm?.data?.REDIS_MASTER_NAME;
     const svcEnv = containerEnv(objs, container(find(objs, 'Deployment', 'triad'), 'triad'));
