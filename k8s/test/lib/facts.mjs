@@ -1,5 +1,5 @@
 // The facts the manifests must agree with, read from their single sources:
-// ../shared/API.md (ports, admin endpoints, configuration variables), pom.xml (image),
+// docs/API.md (ports, admin endpoints, configuration variables), pom.xml (image),
 // nginx/ (proxy limits), db/migration (schema).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -195,7 +195,7 @@ export const NGINX_DIRECTIVES = ['client_max_body_size', 'proxy_connect_timeout'
 
 export function loadFacts() {
   const read = (src) => fs.readFileSync(path.join(REPO, src), 'utf8');
-  if (!fs.existsSync(API_MD)) throw new Error(`the contract is missing: ${API_MD} (shared/ must sit beside the repo)`);
+  if (!fs.existsSync(API_MD)) throw new Error(`the contract is missing: ${API_MD} (docs/API.md is the project's contract: restore it from git)`);
   return {
     api: parseApiMd(fs.readFileSync(API_MD, 'utf8')),
     pom: parsePom(fs.readFileSync(POM, 'utf8')),

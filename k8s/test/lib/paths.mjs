@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const REPO = path.resolve(here, '..', '..', '..');
 export const K8S = path.join(REPO, 'k8s');
-// The contract lives beside the repo: ../shared/API.md (also in CI, where shared/ sits next to the clone).
-export const API_MD = process.env.TRIAD_API_MD || path.resolve(REPO, '..', 'shared', 'API.md');
+// The contract, in the repository (nothing is read from outside it: see clone.test.mjs).
+export const API_MD = path.join(REPO, 'docs', 'API.md');
 export const POM = path.join(REPO, 'pom.xml');
 export const NGINX_DIR = path.join(REPO, 'nginx');
 // The manifests live in k8s/base/; the top-level k8s/*.yaml are symlinks to them.
