@@ -140,6 +140,7 @@ public final class Triad implements AutoCloseable {
                 .register("/api/stats", new io.triad.metrics.StatsService(cluster, requestMetrics,
                         Metrics.globalRegistry(), io.triad.metrics.StatsService.prometheusFrom(System.getenv())))
                 .register("/api", new ClusterService(cluster))
+                .register("/openapi", new io.triad.openapi.OpenApiService())
                 .register("/", new DashboardService())
                 .any(ErrorHandling::notFound);
         ErrorHandling.register(routing);

@@ -233,6 +233,22 @@ class ContractTest {
         assertThat(api.get("/api/instance").statusCode(), is(200));
     }
 
+    /** The description is served as it is in the repository, through the public filter. */
+    @Test
+    void openApiDescriptionIsServed() throws java.io.IOException {
+        HttpResponse<String> response = api.get("/openapi");
+        assertThat(response.statusCode(), is(200));
+        assertThat(response.headers().firstValue("Content-Type").orElseThrow(), startsWith("application/yaml"));
+        assertThat(response.headers().firstValue("X-Instance").orElseThrow(), is("contract-1"));
+        try (var in = getClass().getClassLoader().getResourceAsStream("META-INF/openapi.yaml")) {
+            assertThat(response.body(), is(new String(in.readAllBytes(), StandardCharsets.UTF_8)));
+        }
+        assertThat(response.body(), startsWith("openapi: 3.1."));
+        HttpResponse<String> post = api.post("/openapi", "{}");
+        assertProblem(post, 405);
+        assertThat(post.headers().firstValue("Allow").orElseThrow(), is("GET"));
+    }
+
     @Test
     void bodyOver64KiBIs413() {
         byte[] body = new byte[64 * 1024 + 1];
