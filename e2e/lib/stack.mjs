@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { validateAnswer } from './openapi.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const COMPOSE_FILE = path.join(ROOT, 'compose', 'compose.yaml');
@@ -77,7 +78,11 @@ export async function waitFor(what, check, { timeoutMs = 30_000, intervalMs = 10
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last.message}` : ''}`);
 }
 
-/** One HTTP request through Nginx. Never retries. Resolves with status, headers, body, ms. */
+/**
+ * One HTTP request through Nginx. Never retries. Resolves with status, headers, body, ms.
+ * Every answer is checked against the OpenAPI description (lib/openapi.mjs): a mismatch
+ * rejects, so the test that saw it fails, naming the status, header or field.
+ */
 export async function request(method, urlPath, { body, headers = {}, timeoutMs = 15_000 } = {}) {
   const started = performance.now();
   const res = await fetch(BASE + urlPath, {
@@ -93,7 +98,9 @@ export async function request(method, urlPath, { body, headers = {}, timeoutMs =
   } catch {
     json = undefined;
   }
-  return { status: res.status, headers: res.headers, text, json, ms: performance.now() - started };
+  const ms = performance.now() - started;
+  validateAnswer({ method, url: urlPath, status: res.status, headers: res.headers, text });
+  return { status: res.status, headers: res.headers, text, json, ms };
 }
 
 /**
