@@ -14,7 +14,7 @@ help: ## List every target
 .PHONY: test
 test: _need-jdk _need-docker ## All tests: service (real PostgreSQL and Redis via Testcontainers), SBOM, k8s/ validation, workflow lint, OpenAPI lint and contract checks
 	$(MVN) verify
-	@$(MAKE) --no-print-directory sbom-check k8s-test lint openapi-test
+	@$(MAKE) --no-print-directory sbom-check k8s-test lint openapi-test client-test
 
 .PHONY: build
 build: ## Compile and package the service jar (no tests)
@@ -144,6 +144,12 @@ lint: _need-node e2e/node_modules/.package-lock.json ## Lint the GitHub workflow
 .PHONY: openapi-test
 openapi-test: _need-node e2e/node_modules/.package-lock.json ## Lint the OpenAPI descriptions (Redocly), check them against docs/API.md, test the e2e answer validator (part of make test)
 	cd e2e && node --test --test-reporter=spec openapi.test.mjs
+
+# A Java client generated from the description and compiled (client/pom.xml): the description
+# is good enough to generate from.
+.PHONY: client-test
+client-test: _need-jdk ## Generate a Java client from the OpenAPI description (OpenAPI Generator) and compile it (part of make test)
+	$(MVN) -q -f client/pom.xml package
 
 # ---- Deploy: rolling, one instance at a time (compose/deploy.sh) --------------------------
 # The version the image is tagged and the instances report: the project version plus the git
