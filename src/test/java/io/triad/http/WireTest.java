@@ -114,7 +114,7 @@ class WireTest {
         for (String s : series()) {
             assertThat(s, s, matchesPattern(".*method=\"(GET|HEAD|POST|PUT|DELETE|PATCH|OPTIONS|TRACE|CONNECT|other)\".*"));
             assertThat(s, s, matchesPattern(".*status=\"[1-5]xx\".*"));
-            assertThat(s, s, matchesPattern(".*route=\"(/|/\\*|/api/[a-z]+(/\\{id})?|unmatched|unrouted)\".*"));
+            assertThat(s, s, matchesPattern(".*route=\"(/|/\\*|/openapi|/api/[a-z]+(/\\{id})?|unmatched|unrouted)\".*"));
         }
     }
 
