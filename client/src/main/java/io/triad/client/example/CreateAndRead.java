@@ -19,7 +19,7 @@ public final class CreateAndRead {
         client.updateBaseUri(args.length > 0 ? args[0] : "http://localhost:9999");
         ItemsApi items = new ItemsApi(client);
         Item created = items.createItem(new ItemInput().name("widget").quantity(3), "readme-example-1");
-        Item read = items.getItem(created.getId());
+        Item read = items.getItem(created.getId(), null);   // no If-None-Match
         System.out.println(read.getName() + " version " + read.getVersion());
     }
 }
