@@ -16,8 +16,8 @@ export const ADMIN_SECRET = 'triad-db-admin';
 export const MIGRATE_JOB = 'triad-migrate';
 // What a variant (lib/variants.mjs) is meant to be; the plain directory by default.
 const PLAIN = { ha: true, image: 'tag', monitoring: false, db: 'statefulset', redis: 'single' };
-// Variables the service reads that API.md's configuration table does not list yet: Redis through
-// Sentinel (issue 18, point 1; Settings.java). Accepted only where the sentinels run.
+// Redis through Sentinel (issue 18, point 1; Settings.java, docs/API.md): set wherever the
+// sentinels run.
 export const SENTINEL_VARIABLES = ['REDIS_SENTINELS', 'REDIS_MASTER_NAME'];
 // CloudNativePG: the Cluster, its read-write Service (the primary), the port every instance
 // listens on, its metrics port; the Barman Cloud plugin's name.
@@ -271,9 +271,9 @@ export const checks = {
     const d = find(objs, 'Deployment', 'triad');
     const c = container(d, 'triad');
     const env = containerEnv(objs, c);
-    const known = (name) => f.api.variables.has(name) || (v.redis === 'sentinel' && SENTINEL_VARIABLES.includes(name));
-    for (const name of env.keys()) if (!known(name)) p.push(`${name} is not a variable of the API.md configuration table`);
+    for (const name of env.keys()) if (!f.api.variables.has(name)) p.push(`${name} is not a variable of the API.md configuration table`);
     if (v.redis === 'sentinel') for (const name of SENTINEL_VARIABLES) if (!env.get(name)?.value) p.push(`${name} is not set (Redis through Sentinel)`);
+    if (v.redis !== 'sentinel') for (const name of SENTINEL_VARIABLES) if (env.has(name)) p.push(`${name} is set, but no sentinel runs in this variant`);
     for (const name of ['INSTANCE_ID', 'DB_URL', 'DB_USER', 'REDIS_URL', 'SERVER_PORT', 'ADMIN_PORT']) {
       if (!env.has(name)) p.push(`${name} is not set`);
     }

@@ -46,7 +46,8 @@ export function parseApiMd(md) {
   const variables = new Set();
   const defaults = {};
   const isVar = (s) => /^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$|^[A-Z]{3,}$/.test(s) && !/^PT\d/.test(s);
-  for (const [vars, dflt, meaning] of tableRows(section(md, 'Configuration'))) {
+  // The contract's table, and the variables the project added (its own table, same columns).
+  for (const [vars, dflt, meaning] of [...tableRows(section(md, 'Configuration')), ...tableRows(section(md, 'Additions of the project'))]) {
     const names = ticks(vars).filter(isVar);
     const dflts = dflt.split(' / ').map((c) => c.trim().replace(/^`|`$/g, ''));
     names.forEach((n, i) => { variables.add(n); if (dflts[i] !== undefined) defaults[n] = dflts[i]; });
