@@ -9,6 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
@@ -31,7 +33,9 @@ public record Settings(String instanceId,
                        Duration cacheTtl,
                        int serverPort,
                        int adminPort,
-                       Duration shutdownGrace) {
+                       Duration shutdownGrace,
+                       List<String> redisSentinels,
+                       String redisMasterName) {
 
     public static Settings load(Config config, Map<String, String> env) {
         Source source = new Source(config.get("triad"), env);
@@ -46,7 +50,37 @@ public record Settings(String instanceId,
                 source.required("CACHE_TTL", v -> positive(Duration.parse(v)), "a positive ISO-8601 duration such as PT5M"),
                 source.required("SERVER_PORT", v -> intIn(v, 0, 65535), "a port number from 0 to 65535"),
                 source.required("ADMIN_PORT", v -> intIn(v, 0, 65535), "a port number from 0 to 65535"),
-                source.required("SHUTDOWN_GRACE", v -> positive(Duration.parse(v)), "a positive ISO-8601 duration such as PT10S"));
+                source.required("SHUTDOWN_GRACE", v -> positive(Duration.parse(v)), "a positive ISO-8601 duration such as PT10S"),
+                source.optional("REDIS_SENTINELS").map(v -> source.parse("REDIS_SENTINELS", v, Settings::sentinels,
+                        "a comma-separated list of host:port, such as sentinel1:26379,sentinel2:26379,sentinel3:26379"))
+                        .orElse(List.of()),
+                source.required("REDIS_MASTER_NAME", Settings::masterName, "the master name the sentinels monitor, such as triad"));
+    }
+
+    /** Redis is found through Sentinel (REDIS_SENTINELS set), and REDIS_URL's host and port are not used. */
+    public boolean redisThroughSentinel() {
+        return !redisSentinels.isEmpty();
+    }
+
+    private static List<String> sentinels(String value) {
+        List<String> list = new ArrayList<>();
+        for (String part : value.split(",")) {
+            String hostPort = part.strip();
+            int colon = hostPort.lastIndexOf(':');
+            if (colon <= 0) {
+                throw new IllegalArgumentException();
+            }
+            intIn(hostPort.substring(colon + 1), 1, 65535);
+            list.add(hostPort);
+        }
+        return List.copyOf(list);
+    }
+
+    private static String masterName(String value) {
+        if (!value.matches("[A-Za-z0-9._-]{1,64}")) {
+            throw new IllegalArgumentException();
+        }
+        return value;
     }
 
     /** This machine's (or container's, or pod's) host name: the default instance id. */
@@ -103,6 +137,10 @@ public record Settings(String instanceId,
         <T> T required(String name, Function<String, T> parse, String expected) {
             String raw = optional(name).orElseThrow(
                     () -> new ConfigException(name + " is not set: expected " + expected));
+            return parse(name, raw, parse, expected);
+        }
+
+        <T> T parse(String name, String raw, Function<String, T> parse, String expected) {
             try {
                 return parse.apply(raw);
             } catch (RuntimeException e) {
