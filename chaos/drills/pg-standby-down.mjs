@@ -46,7 +46,7 @@ export async function pgStandbyDown() {
   const postsDuring = during.filter((r) => r.kind === 'POST');
   const ackedDuring = postsDuring.filter((r) => r.status >= 200 && r.status < 300);
   const slowDuring = postsDuring.filter((r) => r.ms > BOUND_MS);
-  const failedReads = results.filter((r) => r.kind.startsWith('GET') && !(r.status >= 200 && r.status < 300));
+  const failedReads = results.filter((r) => r.kind.startsWith("GET") && !(r.status >= 200 && r.status < 300));
   const failedBefore = before.filter((r) => !(r.status >= 200 && r.status < 300));
   const failedAfter = after.filter((r) => !(r.status >= 200 && r.status < 300));
   const audit = await auditWrites(results, load.posts, tag, downAt);
@@ -58,7 +58,11 @@ export async function pgStandbyDown() {
   if (ackedDuring.length) broken.push(`${ackedDuring.length} of ${postsDuring.length} writes were acknowledged (2xx) while the standby was down: on one node only`);
   if (postsDuring.some((r) => ![503, 504].includes(r.status) && !(r.status >= 200 && r.status < 300))) broken.push(`writes during the fault answered other than 503/504: ${fmtStatus(duringStatus)}`);
   if (slowDuring.length) broken.push(`${slowDuring.length} writes during the fault took longer than ${BOUND_MS} ms (max ${Math.round(Math.max(...slowDuring.map((r) => r.ms)))} ms)`);
-  if (failedReads.length) broken.push(`${failedReads.length} reads failed`);
+  if (failedReads.length) {
+    const st = {};
+    for (const r of failedReads) st[`${r.status} ${r.instance ? 'service' : 'nginx'}`] = (st[`${r.status} ${r.instance ? 'service' : 'nginx'}`] ?? 0) + 1;
+    broken.push(`${failedReads.length} reads failed (${fmtStatus(st)}; ${failedReads.filter((r) => r.at >= downAt && r.end < upAt).length} of them while the standby was down)`);
+  }
   if (failedAfter.length) broken.push(`${failedAfter.length} requests failed after the standby streamed again`);
   if (!ackAfter) broken.push('no write acknowledged within 30 s of the standby streaming again');
   broken.push(...auditBroken(audit));

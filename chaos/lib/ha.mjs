@@ -14,11 +14,21 @@ export async function auditWrites(results, posts, tag, faultAt) {
   const stored = new Set((await psql(`SELECT name FROM items WHERE name LIKE '${tag}-%'`)).map(([n]) => n));
   const acked = [...posts.acknowledged.keys()];
   const ackedBefore = new Set(results.filter((r) => r.kind === 'POST' && r.status >= 200 && r.status < 300 && r.end < faultAt).map((r) => r.name));
+  // The last answer to each POST (the client may have repeated it with its key), and who gave
+  // it: an instance (X-Instance) or Nginx itself.
   const lastAnswer = new Map();
-  for (const r of results) if (r.kind === 'POST' && r.name) lastAnswer.set(r.name, r.status);
-  const final = (code) => [...lastAnswer].filter(([n, s]) => s === code && !posts.acknowledged.has(n)).map(([n]) => n);
+  for (const r of results) if (r.kind === 'POST' && r.name) lastAnswer.set(r.name, r);
+  const final = (code) => [...lastAnswer].filter(([n, r]) => r.status === code && !posts.acknowledged.has(n)).map(([n]) => n);
   const s503 = final(503);
   const s504 = final(504);
+  const by = (names) => {
+    const out = {};
+    for (const n of names) {
+      const who = lastAnswer.get(n).instance ? 'service' : 'nginx';
+      out[who] = (out[who] ?? 0) + 1;
+    }
+    return Object.entries(out).map(([k, v]) => `${k}:${v}`).join(' ');
+  };
   return {
     acknowledged: acked.length,
     ackedBefore: ackedBefore.size,
@@ -26,6 +36,7 @@ export async function auditWrites(results, posts, tag, faultAt) {
     missing: acked.filter((n) => !stored.has(n)).length,
     answered503: s503.length,
     applied503: s503.filter((n) => stored.has(n)).length,
+    applied503By: by(s503.filter((n) => stored.has(n))),
     answered504: s504.length,
     applied504: s504.filter((n) => stored.has(n)).length,
   };
@@ -35,7 +46,7 @@ export async function auditWrites(results, posts, tag, faultAt) {
 export function auditBroken(a) {
   const broken = [];
   if (a.missing) broken.push(`${a.missing} acknowledged writes missing from PostgreSQL (${a.missingBefore} of them acknowledged before the fault)`);
-  if (a.applied503) broken.push(`${a.applied503} writes answered 503 ("not applied") were applied`);
+  if (a.applied503) broken.push(`${a.applied503} writes answered 503 ("not applied") were applied (answered by ${a.applied503By})`);
   return broken;
 }
 
