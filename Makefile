@@ -251,7 +251,7 @@ PROMTOOL = docker run --rm --network none -v "$(CURDIR)/observability:/etc/prome
 
 .PHONY: observe
 observe: ## make up with Prometheus (127.0.0.1:9090), Alertmanager (127.0.0.1:9093) and exporters: same as make up OBSERVE=1
-	@$(MAKE) --no-print-directory up OBSERVE=1
+	@$(MAKE) --no-print-directory up OBSERVE=1 $(if $(HA_MODE),HA=1)
 
 .PHONY: rules-test
 rules-test: _need-docker ## promtool: check observability/prometheus.yml and its rules, run the rule tests (part of make test)
