@@ -108,7 +108,7 @@ image: _need-docker _need-jdk ## Build the image triad:<version> and triad:lates
 	  -Dgit.revision=$$(git rev-parse HEAD 2>/dev/null || echo unknown)
 
 .PHONY: up
-up: _need-docker $(if $(SKIP_IMAGE),,image) secrets _db-roles-check _ha-mode ## Build the image, start the stack (3 instances, Nginx, PostgreSQL, Redis), wait until healthy; SKIP_IMAGE=1 reuses the image; HA=1: standby, replica, Sentinels
+up: _need-docker $(if $(SKIP_IMAGE),,image) secrets _ha-mode _db-roles-check ## Build the image, start the stack (3 instances, Nginx, PostgreSQL, Redis), wait until healthy; SKIP_IMAGE=1 reuses the image; HA=1: standby, replica, Sentinels
 ifneq ($(HA_MODE),)
 	@$(COMPOSE) up -d --wait postgres postgres-standby || { COMPOSE="$(COMPOSE)" compose/ha/pg-admin.sh status; echo "PostgreSQL of the HA profile did not become healthy (roles above): see 'make logs SERVICE=postgres-standby'; a fenced node needs 'make db-rebuild-standby'."; exit 1; }
 	@COMPOSE="$(COMPOSE)" compose/ha/pg-admin.sh ensure-sync
@@ -119,6 +119,7 @@ endif
 
 # Records the mode in compose/.env; leaving the HA profile first makes sure that the plain
 # stack's single PostgreSQL (the volume pgdata) holds the current data and waits for no standby.
+# Before _db-roles-check, which starts postgres: never the plain postgres on a fenced volume.
 .PHONY: _ha-mode
 _ha-mode: secrets
 	@sed -i '/^TRIAD_HA=/d' $(TRIAD_ENV)

@@ -11,10 +11,14 @@
 # The roles are asked of the nodes themselves (pg_is_in_recovery()), never assumed from the
 # service names: after a failover postgres-standby is the primary.
 #
-# No split brain: the fence is both a removed container and the marker triad.fenced in the old
-# primary's data directory, written while no PostgreSQL runs on it (compose/ha/pg-node.sh
-# refuses to start on it). A node is fenced BEFORE the standby is promoted, so at no moment
-# are two primaries running; and a crash-restart of the old primary cannot bring it back.
+# No split brain: the fence is a removed container, the marker triad.fenced in the old
+# primary's data directory (compose/ha/pg-node.sh refuses to start on it) and its control file
+# global/pg_control moved aside to triad.fenced.pg_control, so that no start of that directory
+# by any other way (the plain stack's postgres, a hand-run container) can run PostgreSQL on it:
+# without pg_control PostgreSQL refuses to start. All three happen while no PostgreSQL runs on
+# it, BEFORE the standby is promoted, so at no moment are two primaries running; and a
+# crash-restart of the old primary cannot bring it back. Only rebuild-standby (a new clone)
+# makes the directory usable again.
 #
 # synchronous_standby_names: 'FIRST 1 (triad_standby)' on a primary whose standby streams
 # (every acknowledged COMMIT is on both nodes); '' on a promoted primary, which has no standby
@@ -135,10 +139,10 @@ failover() {
     # 1. Fence: no PostgreSQL may run on the old primary's data from here on.
     $COMPOSE rm -fsv "$old" >/dev/null 2>&1 || true
     docker run --rm --network none --user postgres -v "$(volume_of "$old"):/data" --entrypoint sh "$IMAGE" \
-        -c 'echo "fenced by make db-failover at $1, $2 promoted" > /data/triad.fenced' sh "$(date -u +%FT%TZ)" "$new" \
+        -c 'echo "fenced by make db-failover at $1, $2 promoted" > /data/triad.fenced && { [ ! -e /data/global/pg_control ] || mv /data/global/pg_control /data/triad.fenced.pg_control; }' sh "$(date -u +%FT%TZ)" "$new" \
         || die "could not write the fence into $(volume_of "$old"): $new was NOT promoted. Check 'docker volume inspect $(volume_of "$old")'."
     local t1; t1=$(now)
-    echo "fenced:   $old (container removed, $(volume_of "$old") marked triad.fenced) at +$(secs "$t0" "$t1") s"
+    echo "fenced:   $old (container removed, $(volume_of "$old") marked triad.fenced, its pg_control moved aside) at +$(secs "$t0" "$t1") s"
     # 2. No standby behind the new primary: it must not wait for one (see the file comment).
     #    Set before the promotion (ALTER SYSTEM works on a standby), so no COMMIT ever waits.
     set_sync "$new" ""
