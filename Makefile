@@ -21,9 +21,15 @@ build: ## Compile and package the service jar (no tests)
 	$(MVN) -DskipTests package
 
 # ---- Compose stack: compose/, nginx/, e2e/ -------------------------------------------------
-COMPOSE := docker compose -f compose/compose.yaml --project-name triad
-# For commands that start nothing (down, clean, ps, logs): no compose/.env needed.
-COMPOSE_ADMIN := TRIAD_SECRETS_DIR=$${TRIAD_SECRETS_DIR:-./secrets} $(COMPOSE)
+# The HA profile (compose/ha.yaml, README "High availability"): `make up HA=1` records
+# TRIAD_HA=1 in compose/.env and plain `make up` removes it, so every later command addresses
+# the model that runs without repeating HA=1 (compose/deploy.sh, e2e/ and chaos/ read it too).
+HA_SAVED := $(shell sed -n 's/^TRIAD_HA=//p' compose/.env 2>/dev/null | tail -n1)
+HA_MODE := $(if $(filter up,$(MAKECMDGOALS)),$(filter 1,$(HA)),$(filter 1,$(or $(HA),$(HA_SAVED))))
+COMPOSE := docker compose -f compose/compose.yaml $(if $(HA_MODE),-f compose/ha.yaml )--project-name triad
+# For commands that start nothing (down, clean, ps, logs): no compose/.env needed; always with
+# the HA services, so that nothing of the profile outlives the stack.
+COMPOSE_ADMIN := TRIAD_SECRETS_DIR=$${TRIAD_SECRETS_DIR:-./secrets} docker compose -f compose/compose.yaml -f compose/ha.yaml --project-name triad
 TRIAD_ENV := compose/.env
 # Jib's base image; empty = the one in pom.xml. Without a registry: JIB_FROM=docker://eclipse-temurin:21-jre
 JIB_FROM ?=
@@ -84,6 +90,7 @@ secrets: $(TRIAD_ENV) ## Render the passwords of compose/.env into the secret fi
 .PHONY: _db-roles-check
 _db-roles-check: secrets
 	@docker volume inspect $(PGDATA_VOLUME) >/dev/null 2>&1 || exit 0; \
+	 [ -z "$(HA_MODE)" ] || exit 0; \
 	 $(COMPOSE) up -d --wait postgres >/dev/null 2>&1 || { echo "PostgreSQL did not become healthy: see 'make logs SERVICE=postgres'."; exit 1; }; \
 	 su=$$(for u in postgres triad; do $(COMPOSE) exec -T postgres psql -XqtA -U $$u -d triad -c "SELECT rolsuper FROM pg_roles WHERE rolname = 'triad'" 2>/dev/null && break; done); \
 	 [ "$$su" != t ] || { echo "The volume $(PGDATA_VOLUME) predates the PostgreSQL roles split (the service's role triad is a superuser in it): run 'make db-migrate-roles' once (keeps the data), or 'make clean' to start empty."; exit 1; }
@@ -101,10 +108,37 @@ image: _need-docker _need-jdk ## Build the image triad:<version> and triad:lates
 	  -Dgit.revision=$$(git rev-parse HEAD 2>/dev/null || echo unknown)
 
 .PHONY: up
-up: _need-docker $(if $(SKIP_IMAGE),,image) secrets _db-roles-check ## Build the image, start the stack (3 instances, Nginx, PostgreSQL, Redis), wait until healthy; SKIP_IMAGE=1 reuses the image
+up: _need-docker $(if $(SKIP_IMAGE),,image) secrets _ha-mode _db-roles-check ## Build the image, start the stack (3 instances, Nginx, PostgreSQL, Redis), wait until healthy; SKIP_IMAGE=1 reuses the image; HA=1: standby, replica, Sentinels
+ifneq ($(HA_MODE),)
+	@$(COMPOSE) up -d --wait postgres postgres-standby || { COMPOSE="$(COMPOSE)" compose/ha/pg-admin.sh status; echo "PostgreSQL of the HA profile did not become healthy (roles above): see 'make logs SERVICE=postgres-standby'; a fenced node needs 'make db-rebuild-standby'."; exit 1; }
+	@COMPOSE="$(COMPOSE)" compose/ha/pg-admin.sh ensure-sync
+endif
 	$(COMPOSE) up -d --wait --remove-orphans
 	@port=$$(sed -n 's/^TRIAD_PORT=//p' $(TRIAD_ENV) | tail -n1); bind=$$(sed -n 's/^TRIAD_BIND=//p' $(TRIAD_ENV) | tail -n1); \
 	 echo "triad is up: http://$${bind:-127.0.0.1}:$${port:-9999}/"
+
+# Records the mode in compose/.env; leaving the HA profile first makes sure that the plain
+# stack's single PostgreSQL (the volume pgdata) holds the current data and waits for no standby.
+# Before _db-roles-check, which starts postgres: never the plain postgres on a fenced volume.
+.PHONY: _ha-mode
+_ha-mode: secrets
+	@sed -i '/^TRIAD_HA=/d' $(TRIAD_ENV)
+ifneq ($(HA_MODE),)
+	@echo 'TRIAD_HA=1' >> $(TRIAD_ENV)
+else ifeq ($(HA_SAVED),1)
+	@COMPOSE="$(COMPOSE)" compose/ha/pg-admin.sh leave-ha || { echo 'TRIAD_HA=1' >> $(TRIAD_ENV); exit 1; }
+endif
+
+# ---- PostgreSQL failover of the HA profile (compose/ha/pg-admin.sh) ----------------------
+.PHONY: db-failover db-rebuild-standby db-status _need-ha
+db-failover: _need-ha ## HA: fence the PostgreSQL primary (stopped, or found dead), promote the standby, time the first acknowledged write
+	@COMPOSE="$(COMPOSE)" compose/ha/pg-admin.sh failover
+db-rebuild-standby: _need-ha ## HA: re-clone the node that is not the primary (a fenced old primary) as the synchronous standby
+	@COMPOSE="$(COMPOSE)" compose/ha/pg-admin.sh rebuild-standby
+db-status: _need-ha ## HA: each PostgreSQL node's role (primary, streaming standby, fenced, down) and the synchronous setting
+	@COMPOSE="$(COMPOSE)" compose/ha/pg-admin.sh status
+_need-ha: _need-docker
+	@[ -n "$(HA_MODE)" ] || { echo "The HA profile is not running (no TRIAD_HA=1 in $(TRIAD_ENV)): start it with 'make up HA=1'."; exit 1; }
 
 .PHONY: down
 down: _need-docker ## Stop and remove the stack's containers (data volumes are kept)
@@ -230,7 +264,7 @@ PROMTOOL = docker run --rm --network none -v "$(CURDIR)/observability:/etc/prome
 
 .PHONY: observe
 observe: ## make up with Prometheus (127.0.0.1:9090), Alertmanager (127.0.0.1:9093) and exporters: same as make up OBSERVE=1
-	@$(MAKE) --no-print-directory up OBSERVE=1
+	@$(MAKE) --no-print-directory up OBSERVE=1 $(if $(HA_MODE),HA=1)
 
 .PHONY: rules-test
 rules-test: _need-docker ## promtool: check observability/prometheus.yml and its rules, run the rule tests (part of make test)

@@ -14,7 +14,11 @@
 set -Eeuo pipefail
 
 cd "$(dirname "$0")/.."
-COMPOSE=${COMPOSE:-docker compose -f compose/compose.yaml --project-name triad}
+# Run by hand: the HA profile's file too when `make up HA=1` recorded it (as the Makefile does).
+if [ -z "${COMPOSE:-}" ]; then
+    COMPOSE="docker compose -f compose/compose.yaml --project-name triad"
+    ! grep -qx 'TRIAD_HA=1' compose/.env 2>/dev/null || COMPOSE="docker compose -f compose/compose.yaml -f compose/ha.yaml --project-name triad"
+fi
 IMAGE=${TRIAD_IMAGE:-triad}
 HISTORY=compose/.deployed
 INSTANCES=(web1 web2 web3)

@@ -4,9 +4,9 @@
 // write missing afterwards, no write answered 503 applied, every instance writing again soon
 // after the thaw (reported).
 import { setTimeout as delay } from 'node:timers/promises';
-import { containerId, request, run, waitFor } from '../../e2e/lib/stack.mjs';
+import { HA, containerId, request, run, waitFor } from '../../e2e/lib/stack.mjs';
 import { startLoad, summarize } from '../lib/load.mjs';
-import { fmtStatus, table } from '../lib/stack.mjs';
+import { fmtStatus, pgPrimary, table } from '../lib/stack.mjs';
 import { checkWrites, writeVerdicts } from '../lib/writes.mjs';
 
 const FREEZE_S = 10;
@@ -17,7 +17,8 @@ export async function pgFreeze() {
   const tag = `chaos-freeze-${Date.now()}`;
   const load = startLoad({ rate: Number(process.env.CHAOS_RATE ?? 60), tag });
   await load.answers(120);
-  const pg = await containerId('postgres');
+  // In the HA profile the primary may be either node (make db-failover swaps them).
+  const pg = await containerId(HA ? await pgPrimary() : 'postgres');
   const frozenAt = Date.now();
   await run('docker', ['pause', pg]);
   let thawedAt;

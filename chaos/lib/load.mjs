@@ -67,7 +67,7 @@ export function startLoad({ rate = 60, maxInFlight = 64, postRetries = 0, tag = 
     const kind = k % 4 === 3 ? 'POST' : k % 2 === 0 ? 'GET item' : 'GET instance';
     const at = Date.now();
     const r = kind === 'POST' ? await post() : kind === 'GET item' ? await getItem() : await send('GET', '/api/instance');
-    results.push({ at, kind, ...r, text: r.status >= 400 || r.status === 0 ? r.text.slice(0, 200) : undefined });
+    results.push({ at, end: Date.now(), kind, ...r, text: r.status >= 400 || r.status === 0 ? r.text.slice(0, 200) : undefined });
   }
 
   const pending = new Set();

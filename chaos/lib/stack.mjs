@@ -1,14 +1,43 @@
 // What the drills need beyond e2e/lib/stack.mjs: SQL as PostgreSQL's superuser, redis-cli
 // and the summary table.
-import { compose, containerId, run, waitReady } from '../../e2e/lib/stack.mjs';
+import { HA, compose, containerId, run, waitReady } from '../../e2e/lib/stack.mjs';
+
+/** The PostgreSQL nodes of the HA profile (compose/ha.yaml). */
+export const PG_NODES = ['postgres', 'postgres-standby'];
+
+/**
+ * A node's role, asked of the node itself: 'primary', 'standby-<wal receiver status>' (e.g.
+ * standby-streaming) or 'down' (no running container, or it does not answer).
+ */
+export async function pgRole(service) {
+  const id = (await compose('ps', '--quiet', service).catch(() => '')).trim().split('\n')[0];
+  if (!id) return 'down';
+  try {
+    const out = await run(
+      'docker',
+      ['exec', id, 'psql', '-XqtA', '-U', 'postgres', '-d', 'postgres', '-c', "SELECT CASE WHEN pg_is_in_recovery() THEN 'standby-' || coalesce((SELECT status FROM pg_stat_wal_receiver), 'not-streaming') ELSE 'primary' END"],
+      { timeoutMs: 10_000 },
+    );
+    return out.trim();
+  } catch {
+    return 'down';
+  }
+}
+
+/** The service name of the node that answers as primary; throws when none does. */
+export async function pgPrimary() {
+  for (const n of PG_NODES) if ((await pgRole(n)) === 'primary') return n;
+  throw new Error('no PostgreSQL node answers as primary (make db-status)');
+}
 
 /**
  * Runs SQL in the postgres container as the superuser its image was started with (read from
  * the container's POSTGRES_USER, so a change of the application roles does not break this).
  * Resolves with the rows, tab-separated.
  */
-export async function psql(sql, { timeoutMs = 60_000 } = {}) {
-  const id = await containerId('postgres');
+export async function psql(sql, { timeoutMs = 60_000, service } = {}) {
+  // In the HA profile the primary may be either node (make db-failover swaps them).
+  const id = await containerId(service ?? (HA ? await pgPrimary() : 'postgres'));
   const out = await run(
     'docker',
     ['exec', id, 'sh', '-c', 'exec psql -X -q -t -A -F "\t" -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d "${POSTGRES_DB:-$POSTGRES_USER}" -c "$1"', 'psql', sql],

@@ -46,9 +46,16 @@ export function run(cmd, args, { timeoutMs = 300_000, cwd = ROOT } = {}) {
   });
 }
 
+/**
+ * The Compose files of the model that runs: compose/ha.yaml on top when `make up HA=1` recorded
+ * TRIAD_HA=1 in compose/.env (the Makefile derives its own list the same way).
+ */
+export const HA = (process.env.TRIAD_HA ?? env.TRIAD_HA) === '1';
+export const COMPOSE_FILES = HA ? [COMPOSE_FILE, path.join(ROOT, 'compose', 'ha.yaml')] : [COMPOSE_FILE];
+
 /** `docker compose` on the stack's project. */
 export function compose(...args) {
-  return run('docker', ['compose', '-f', COMPOSE_FILE, '--project-name', PROJECT, ...args]);
+  return run('docker', ['compose', ...COMPOSE_FILES.flatMap((f) => ['-f', f]), '--project-name', PROJECT, ...args]);
 }
 
 /** The container id of a service (its first replica), or '' when it has none. */
