@@ -7,7 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { containerId, inspect, run, waitFor } from '../../e2e/lib/stack.mjs';
 import { startLoad, summarize } from '../lib/load.mjs';
 import { fmtStatus, table } from '../lib/stack.mjs';
-import { checkWrites, writeVerdicts } from '../lib/writes.mjs';
+import { auditBroken, auditWrites } from '../lib/ha.mjs';
 
 const CUT_S = 12;
 const VICTIM = process.env.CHAOS_CUT_INSTANCE ?? 'web2';
@@ -71,7 +71,7 @@ export async function instanceCutFromPg() {
   const failedPosts = posts.filter((r) => r.status !== 201);
   const slow = results.filter((r) => r.kind !== 'skipped' && r.ms > BOUND_MS);
   const fromVictim = results.filter((r) => r.at >= cutAt && r.at < repairedAt && r.instance === VICTIM && r.kind !== 'GET instance').length;
-  const w = await checkWrites(load, tag);
+  const w = await auditWrites(results, load.posts, tag, cutAt);
   const s = summarize(results);
   table(`${VICTIM} cut off from PostgreSQL ${CUT_S} s (iptables DROP in its network namespace)`, [{
     requests: s.requests,
@@ -81,12 +81,12 @@ export async function instanceCutFromPg() {
     'item calls it answered while cut': fromVictim,
     'over 2 s': slow.length,
     'max latency': `${s.maxMs} ms`,
-    'acknowledged writes missing': w.missing.length,
-    'answered 503 and applied': w.applied503.length,
+    'acknowledged writes missing (before the fault)': `${w.missing} (${w.missingBefore})`,
+    'answered 503 and applied': w.applied503,
     'not ready after': downMs === undefined ? 'never' : `${(downMs / 1000).toFixed(1)} s`,
     'ready again after': upMs === undefined ? 'never' : `${(upMs / 1000).toFixed(1)} s`,
   }]);
-  broken.push(...writeVerdicts(w));
+  broken.push(...auditBroken(w));
   if (failedGets.length) broken.push(`${failedGets.length} GETs failed: ${fmtStatus(summarize(failedGets).byStatus)}`);
   if (failedPosts.length) broken.push(`${failedPosts.length} keyed POSTs failed: ${fmtStatus(summarize(failedPosts).byStatus)}`);
   if (downMs === undefined || downMs > 2_000) broken.push(`${VICTIM} reported not ready ${downMs === undefined ? 'never' : `${downMs} ms`} after the cut (limit 2 s)`);

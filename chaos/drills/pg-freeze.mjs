@@ -7,7 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { HA, containerId, request, run, waitFor } from '../../e2e/lib/stack.mjs';
 import { startLoad, summarize } from '../lib/load.mjs';
 import { fmtStatus, pgPrimary, table } from '../lib/stack.mjs';
-import { checkWrites, writeVerdicts } from '../lib/writes.mjs';
+import { auditBroken, auditWrites } from '../lib/ha.mjs';
 
 const FREEZE_S = 10;
 const BOUND_MS = 2_000;
@@ -41,7 +41,7 @@ export async function pgFreeze() {
   const during = results.filter((r) => r.at >= frozenAt && r.at < thawedAt);
   const slow = results.filter((r) => r.kind !== 'skipped' && r.ms > BOUND_MS);
   const other = results.filter((r) => r.status !== -1 && !(r.status >= 200 && r.status < 300) && r.status !== 503 && r.status !== 504);
-  const w = await checkWrites(load, tag);
+  const w = await auditWrites(results, load.posts, tag, frozenAt);
   const s = summarize(results);
   table(`PostgreSQL frozen ${FREEZE_S} s (docker pause) under ${process.env.CHAOS_RATE ?? 60} req/s`, [{
     requests: s.requests,
@@ -49,12 +49,12 @@ export async function pgFreeze() {
     'failures by status': fmtStatus(s.byStatus),
     'over 2 s': slow.length,
     'max latency': `${s.maxMs} ms`,
-    'acknowledged writes missing': w.missing.length,
-    'answered 503 and applied': w.applied503.length,
-    'answered 504 (applied of them)': `${w.unknown} (${w.unknownApplied})`,
+    'acknowledged writes missing (before the fault)': `${w.missing} (${w.missingBefore})`,
+    'answered 503 and applied': w.applied503,
+    'answered 504 (applied of them)': `${w.answered504} (${w.applied504})`,
     'every instance writing again': `${(recoveredMs / 1000).toFixed(1)} s after the thaw`,
   }]);
-  broken.push(...writeVerdicts(w));
+  broken.push(...auditBroken(w));
   if (slow.length) broken.push(`${slow.length} answers took longer than 2 s (max ${s.maxMs} ms)`);
   if (other.length) broken.push(`${other.length} answers were neither 2xx, 503 nor 504: ${fmtStatus(Object.fromEntries(other.map((r) => [r.status, other.filter((o) => o.status === r.status).length])))}`);
   return broken;

@@ -1,4 +1,4 @@
-// What the data-tier drills of the HA profile (issue 18) share: the audit of the writes against
+// What the data-tier drills (issue 18; the HA profile and the plain stack) share: the audit of the writes against
 // PostgreSQL itself (the current primary, through docker exec psql) and the Sentinel's view of
 // the Redis primary.
 import { compose, run } from '../../e2e/lib/stack.mjs';

@@ -38,7 +38,12 @@ import org.postgresql.PGConnection;
  * (Database.NETWORK_TIMEOUT), so the warning arrives before the driver gives up on the socket.
  */
 final class CommitCheck {
-    static final Duration CONFIRM_WITHIN = Duration.ofMillis(1000);
+    /**
+     * Far above a confirmed COMMIT (milliseconds); low enough that Nginx's two tries of a write
+     * (the second on another instance, which fares no better while the standby is down) end
+     * within the contract's 2 s.
+     */
+    static final Duration CONFIRM_WITHIN = Duration.ofMillis(800);
     private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("triad-commit-timer").daemon(true).factory());
 
