@@ -1,6 +1,6 @@
 // make chaos: the fault drills of issue 9 against the running Compose stack (make up first).
-//   node chaos/chaos.mjs [stop] [kill] [pg-lock] [redis] [alert]
-// Default: stop, kill, pg-lock, redis. `alert` (issue 11) needs the observe profile (make up
+//   node chaos/chaos.mjs [stop] [kill] [pg-lock] [redis] [alert] [pg-freeze] [instance-cut-from-pg]
+// Default: stop, kill, pg-lock, redis, pg-freeze, instance-cut-from-pg. `alert` (issue 11) needs the observe profile (make up
 // OBSERVE=1): it times TriadInstanceDown in Alertmanager against the rule's for + one scrape.
 // Environment: CHAOS_ROUNDS (10 per failover drill), CHAOS_RATE (requests/s of the load, 60).
 // Prints a table per drill and exits 1 when any promise was broken.
@@ -8,6 +8,8 @@ import { failover } from './drills/failover.mjs';
 import { pgLock } from './drills/pg-lock.mjs';
 import { redisFaults } from './drills/redis.mjs';
 import { alertDrill } from './drills/alert.mjs';
+import { pgFreeze } from './drills/pg-freeze.mjs';
+import { instanceCutFromPg } from './drills/instance-cut-from-pg.mjs';
 import { restoreInstances } from '../e2e/lib/stack.mjs';
 
 const ROUNDS = Number(process.env.CHAOS_ROUNDS ?? 10);
@@ -17,8 +19,10 @@ const DRILLS = {
   'pg-lock': () => pgLock(),
   redis: () => redisFaults(),
   alert: () => alertDrill(Number(process.env.CHAOS_ALERT_ROUNDS ?? 3)),
+  'pg-freeze': () => pgFreeze(),
+  'instance-cut-from-pg': () => instanceCutFromPg(),
 };
-const DEFAULT = ['stop', 'kill', 'pg-lock', 'redis'];
+const DEFAULT = ['stop', 'kill', 'pg-lock', 'redis', 'pg-freeze', 'instance-cut-from-pg'];
 
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : DEFAULT;
 const unknown = wanted.filter((d) => !DRILLS[d]);

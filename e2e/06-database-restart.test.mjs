@@ -1,5 +1,7 @@
 // 6. PostgreSQL goes away and comes back: item calls answer 503 problem+json (with Retry-After)
-// and never hang over 2 s; everything recovers by itself, on every instance.
+// and never hang over 2 s; a write sent on a connection that then died answers 504 "outcome
+// unknown" instead (never 503, which means not applied); everything recovers by itself, on every
+// instance.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { compose, createItem, INSTANCES, request, restoreInstances, waitFor } from './lib/stack.mjs';
@@ -21,7 +23,7 @@ after(async () => {
 
 /** Item calls in a loop until stop(); every answer is checked as it comes. */
 function probe() {
-  const seen = { ok: 0, unavailable: 0, bad: [], slow: [] };
+  const seen = { ok: 0, unavailable: 0, unknown: 0, bad: [], slow: [] };
   let stopping = false;
   const calls = [
     () => request('GET', '/api/items?limit=3', { timeoutMs: 10_000 }),
@@ -45,6 +47,11 @@ function probe() {
         if (!type.startsWith('application/problem+json') || r.json?.status !== 503 || r.json?.type !== 'about:blank' || !r.json?.title)
           seen.bad.push(`503 that is not problem+json: ${type} ${r.text.slice(0, 200)}`);
         if (!r.headers.get('retry-after')) seen.bad.push('503 without Retry-After');
+      } else if (r.status === 504 && n % calls.length === 2) {
+        seen.unknown++;
+        const type = r.headers.get('content-type') ?? '';
+        if (!type.startsWith('application/problem+json') || r.json?.status !== 504 || !String(r.json?.detail).startsWith('outcome unknown'))
+          seen.bad.push(`504 that is not the service's "outcome unknown": ${type} ${r.text.slice(0, 200)}`);
       } else seen.bad.push(`${r.status} ${r.text.slice(0, 200)}`);
     }
   })();
@@ -83,7 +90,7 @@ test('docker compose restart postgres: answers stay 2xx or 503 problem+json with
   });
   await recovered();
   const seen = await p.stop();
-  console.log(`during the restart: ${seen.ok} answered, ${seen.unavailable} answered 503`);
+  console.log(`during the restart: ${seen.ok} answered, ${seen.unavailable} answered 503, ${seen.unknown} writes 504`);
   assert.deepEqual(seen.bad, []);
   assert.deepEqual(seen.slow, [], `answers slower than ${LIMIT_MS} ms`);
 });
@@ -100,7 +107,7 @@ test('PostgreSQL down for a while: item calls answer 503 problem+json within 2 s
   }
   await recovered();
   const seen = await p.stop();
-  console.log(`during the outage: ${seen.ok} answered, ${seen.unavailable} answered 503`);
+  console.log(`during the outage: ${seen.ok} answered, ${seen.unavailable} answered 503, ${seen.unknown} writes 504`);
   assert.deepEqual(seen.bad, []);
   assert.deepEqual(seen.slow, [], `answers slower than ${LIMIT_MS} ms`);
 });

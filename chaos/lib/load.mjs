@@ -50,6 +50,7 @@ export function startLoad({ rate = 60, maxInFlight = 64, postRetries = 0, tag = 
     for (let attempt = 0; ; attempt++) {
       const r = await send('POST', '/api/items', { body, headers: { 'idempotency-key': key } });
       r.attempt = attempt;
+      r.name = name;
       if (r.status === 201) {
         const item = JSON.parse(r.text);
         posts.acknowledged.set(name, item.id);

@@ -38,7 +38,11 @@ import io.triad.config.Settings;
  */
 public final class Database implements AutoCloseable {
     static final Duration POOL_WAIT = Duration.ofMillis(500);
-    static final Duration LOCK_TIMEOUT = Duration.ofMillis(700);
+    /**
+     * Below a third of the contract's 2 s: Nginx passes a GET answered 503 to up to two more
+     * instances, and a table lock held elsewhere times out on each of them.
+     */
+    static final Duration LOCK_TIMEOUT = Duration.ofMillis(600);
     static final Duration STATEMENT_TIMEOUT = Duration.ofMillis(1000);
     static final Duration IDLE_IN_TRANSACTION_TIMEOUT = Duration.ofMillis(1000);
     static final Duration NETWORK_TIMEOUT = Duration.ofMillis(1500);
@@ -49,20 +53,37 @@ public final class Database implements AutoCloseable {
     private final HikariDataSource requests;
     private final HikariDataSource control;
     private final DbClient client;
+    private final Reachability reachability;
 
-    private Database(HikariDataSource requests, HikariDataSource control) {
+    private Database(HikariDataSource requests, HikariDataSource control, Reachability reachability) {
         this.requests = requests;
         this.control = control;
+        this.reachability = reachability;
         JdbcClientBuilder builder = JdbcClientBuilder.create()
-                .connectionPool(new HikariPool(requests));
+                .connectionPool(new HikariPool(requests, reachability));
         // A span per statement while tracing exports (io.triad.tracing.Tracing); none otherwise.
         io.triad.tracing.Tracing.installed().dbClientService().ifPresent(builder::addService);
         this.client = builder.build();
     }
 
     public static Database open(Settings settings) {
-        return new Database(dataSource(settings, "triad-db", settings.dbPoolSize()),
-                dataSource(settings, "triad-db-control", CONTROL_POOL_SIZE));
+        HikariDataSource control = dataSource(settings, "triad-db-control", CONTROL_POOL_SIZE);
+        return new Database(dataSource(settings, "triad-db", settings.dbPoolSize()), control,
+                Reachability.start(settings, connectionProperties(settings, "triad-db-probe")));
+    }
+
+    /**
+     * PostgreSQL answered this instance's probe a moment ago, and it is the primary: readiness
+     * reports it, and while it is false requests are refused at once (503, nothing sent)
+     * instead of each waiting for a connection or a socket timeout.
+     */
+    public boolean reachable() {
+        return reachability.reachable();
+    }
+
+    /** Why not, when {@link #reachable()} is false; for the readiness details. */
+    public String unreachableBecause() {
+        return reachability.lastError();
     }
 
     private static HikariDataSource dataSource(Settings settings, String name, int size) {
@@ -79,13 +100,20 @@ public final class Database implements AutoCloseable {
         // Start even when PostgreSQL is not up yet: the startup and readiness checks report it,
         // and the pool connects as soon as the database answers.
         config.setInitializationFailTimeout(-1);
-        config.addDataSourceProperty("connectTimeout", "1");
-        config.addDataSourceProperty("tcpKeepAlive", "true");
-        config.addDataSourceProperty("ApplicationName", name.replace("triad-db", "triad") + "-" + settings.instanceId());
-        config.addDataSourceProperty("options", "-c lock_timeout=" + LOCK_TIMEOUT.toMillis()
+        config.setDataSourceProperties(connectionProperties(settings, name));
+        return new HikariDataSource(config);
+    }
+
+    /** The driver's properties for every connection: connect timeout, keepalive, server-side limits. */
+    static java.util.Properties connectionProperties(Settings settings, String name) {
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("connectTimeout", "1");
+        p.setProperty("tcpKeepAlive", "true");
+        p.setProperty("ApplicationName", name.replace("triad-db", "triad") + "-" + settings.instanceId());
+        p.setProperty("options", "-c lock_timeout=" + LOCK_TIMEOUT.toMillis()
                 + " -c statement_timeout=" + STATEMENT_TIMEOUT.toMillis()
                 + " -c idle_in_transaction_session_timeout=" + IDLE_IN_TRANSACTION_TIMEOUT.toMillis());
-        return new HikariDataSource(config);
+        return p;
     }
 
     public DbClient client() {
@@ -116,18 +144,25 @@ public final class Database implements AutoCloseable {
 
     @Override
     public void close() {
+        reachability.close();
         client.close();
         requests.close();
         control.close();
     }
 
-    private record HikariPool(HikariDataSource dataSource) implements CloseableJdbcConnectionPool {
+    private record HikariPool(HikariDataSource dataSource, Reachability reachability) implements CloseableJdbcConnectionPool {
         @Override
         public Connection connection() {
+            if (!reachability.reachable()) {
+                // Nothing is sent, so nothing is applied: a 503 at once, which Nginx passes to
+                // another instance when the request is safe to repeat.
+                throw new DatabaseUnavailableException("PostgreSQL is unreachable from this instance: "
+                        + reachability.lastError(), null, DatabaseFailure.UNAVAILABLE);
+            }
             try {
                 Connection c = dataSource.getConnection();
                 c.setNetworkTimeout(DIRECT, (int) NETWORK_TIMEOUT.toMillis());
-                return c;
+                return CommitCheck.wrap(c, dataSource::evictConnection);
             } catch (SQLException e) {
                 // Every connection in use means PostgreSQL answers but this instance is saturated:
                 // still a 503, but one that says so instead of blaming the database.

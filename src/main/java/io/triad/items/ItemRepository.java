@@ -3,6 +3,7 @@ package io.triad.items;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 import io.helidon.dbclient.DbClient;
@@ -10,8 +11,10 @@ import io.helidon.dbclient.DbRow;
 import io.helidon.dbclient.DbTransaction;
 
 /**
- * Items and idempotency keys in PostgreSQL, the source of truth. Every write is one statement
- * or one transaction, so a write PostgreSQL cancels for time (a 503) left nothing behind.
+ * Items and idempotency keys in PostgreSQL, the source of truth. Every write is one explicit
+ * transaction, so a write PostgreSQL cancels for time (a 503) left nothing behind, and its
+ * COMMIT is a statement of its own: bounded by statement_timeout, and checked for the warning
+ * a synchronous standby's missing confirmation leaves (io.triad.db.CommitCheck, a 504).
  */
 public final class ItemRepository {
     private static final String COLUMNS = "id, name, description, quantity, version, "
@@ -49,8 +52,22 @@ public final class ItemRepository {
     }
 
     public Item insert(ItemInput input) {
-        return db.execute().get("INSERT INTO items (name, description, quantity) VALUES (?, ?, ?) RETURNING " + COLUMNS,
-                input.name(), input.description(), input.quantity()).map(ItemRepository::item).orElseThrow();
+        return inTransaction(tx -> tx.get("INSERT INTO items (name, description, quantity) VALUES (?, ?, ?) RETURNING "
+                        + COLUMNS, input.name(), input.description(), input.quantity())
+                .map(ItemRepository::item).orElseThrow());
+    }
+
+    /** work and its COMMIT; rolled back when either fails. */
+    private <T> T inTransaction(Function<DbTransaction, T> work) {
+        DbTransaction tx = db.transaction();
+        try {
+            T result = work.apply(tx);
+            tx.commit();
+            return result;
+        } catch (RuntimeException e) {
+            rollbackQuietly(tx, e);
+            throw e;
+        }
     }
 
     /**
@@ -59,36 +76,34 @@ public final class ItemRepository {
      * exactly one item exists per key however many requests race.
      */
     public IdempotentCreate insertOnce(String key, ItemInput input) {
-        DbTransaction tx = db.transaction();
-        try {
+        return inTransaction(tx -> {
             boolean claimed = tx.get("INSERT INTO idempotency_keys (key, fingerprint) VALUES (?, ?) "
                             + "ON CONFLICT (key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, item_id = NULL, "
                             + "response = NULL, created_at = now() "
                             + "WHERE idempotency_keys.created_at < now() - " + KEY_LIFETIME + " RETURNING key",
                     key, input.fingerprint()).isPresent();
-            IdempotentCreate result;
             if (claimed) {
                 Item item = tx.get("INSERT INTO items (name, description, quantity) VALUES (?, ?, ?) RETURNING "
                                 + COLUMNS, input.name(), input.description(), input.quantity())
                         .map(ItemRepository::item).orElseThrow();
                 String response = item.toJson().toString();
                 tx.update("UPDATE idempotency_keys SET item_id = ?, response = ? WHERE key = ?", item.id(), response, key);
-                result = new IdempotentCreate.Created(item);
-            } else {
-                DbRow row = tx.get("SELECT fingerprint, item_id, response FROM idempotency_keys WHERE key = ?", key)
-                        .orElseThrow();
-                String fingerprint = row.column("fingerprint").get(String.class);
-                result = fingerprint.equals(input.fingerprint())
-                        ? new IdempotentCreate.Replayed(row.column("item_id").as(Long.class).asOptional().orElse(null),
-                                row.column("response").get(String.class))
-                        : new IdempotentCreate.Conflict();
+                return new IdempotentCreate.Created(item);
             }
-            tx.commit();
-            return result;
-        } catch (RuntimeException e) {
-            rollbackQuietly(tx, e);
-            throw e;
-        }
+            DbRow row = tx.get("SELECT fingerprint, item_id, response FROM idempotency_keys WHERE key = ?", key)
+                    .orElseThrow();
+            String fingerprint = row.column("fingerprint").get(String.class);
+            if (!fingerprint.equals(input.fingerprint())) {
+                return new IdempotentCreate.Conflict();
+            }
+            // A replay acknowledges the first write, which may be one whose COMMIT the
+            // synchronous standby never confirmed (answered 504). An xid makes this transaction
+            // write a commit record, and its COMMIT waits for the standby like any write: once
+            // it is confirmed, every earlier commit is too; if not, the replay is a 504 as well.
+            tx.get("SELECT pg_current_xact_id()");
+            return new IdempotentCreate.Replayed(row.column("item_id").as(Long.class).asOptional().orElse(null),
+                    row.column("response").get(String.class));
+        });
     }
 
     /**
@@ -102,14 +117,14 @@ public final class ItemRepository {
         Object[] params = expectedVersions == null
                 ? new Object[] {input.name(), input.description(), input.quantity(), id}
                 : new Object[] {input.name(), input.description(), input.quantity(), id, versions(expectedVersions)};
-        return db.execute().get(sql, params).map(ItemRepository::item);
+        return inTransaction(tx -> tx.get(sql, params).map(ItemRepository::item));
     }
 
     /** Deletes in one statement, with expectedVersions only if its version is one of them; false when nothing was deleted. */
     public boolean delete(long id, List<Long> expectedVersions) {
-        return expectedVersions == null
-                ? db.execute().delete("DELETE FROM items WHERE id = ?", id) > 0
-                : db.execute().delete("DELETE FROM items WHERE id = ? AND version = ANY(?)", id, versions(expectedVersions)) > 0;
+        return inTransaction(tx -> expectedVersions == null
+                ? tx.delete("DELETE FROM items WHERE id = ?", id) > 0
+                : tx.delete("DELETE FROM items WHERE id = ? AND version = ANY(?)", id, versions(expectedVersions)) > 0);
     }
 
     private static Long[] versions(List<Long> versions) {

@@ -1,10 +1,13 @@
 package io.triad.redis;
 
 import java.time.Duration;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 import io.triad.config.Settings;
 import org.apache.commons.pool2.PooledObject;
@@ -15,7 +18,10 @@ import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisClientConfig;
 import redis.clients.jedis.JedisFactory;
 import redis.clients.jedis.JedisPool;
+import redis.clients.jedis.JedisSentinelPool;
 import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisException;
+import redis.clients.jedis.util.Pool;
 
 /**
  * Redis with the availability the contract asks for: Redis down is not an error.
@@ -30,19 +36,51 @@ import redis.clients.jedis.exceptions.JedisConnectionException;
  * when it is opened. A TCP connection never outlives the process, so a command sent on it is
  * answered by exactly that process: the item cache uses this to tell a restarted Redis, or one
  * brought back with an older copy of its data, from the one it trusted (see CacheFence).
+ * <p>
+ * With {@code REDIS_SENTINELS} the primary is the one the sentinels name for
+ * {@code REDIS_MASTER_NAME}, and the pool follows a failover by itself (Jedis subscribes to the
+ * sentinels' {@code +switch-master} and then opens new connections only to the new primary).
+ * A promoted replica is another process with another {@code run_id}, so the fence treats it
+ * like a restarted Redis: nothing it holds is read before it was cleaned. Sentinels and data
+ * nodes take the same password.
  */
 public final class Redis implements AutoCloseable {
     static final Duration BACKOFF = Duration.ofSeconds(1);
     private static final System.Logger LOG = System.getLogger(Redis.class.getName());
 
-    private final JedisPool pool;
+    private final Supplier<Pool<Jedis>> opener;
     private final Map<Jedis, String> runIds;
+    /** Opened on first use: a sentinel pool asks the sentinels for the primary when it is created. */
+    private volatile Pool<Jedis> pool;
     private volatile long skipUntilNanos = System.nanoTime();
     private volatile boolean up = true;
 
-    private Redis(JedisPool pool, Map<Jedis, String> runIds) {
-        this.pool = pool;
+    private Redis(Supplier<Pool<Jedis>> opener, Map<Jedis, String> runIds) {
+        this.opener = opener;
         this.runIds = runIds;
+    }
+
+    /**
+     * The pool, opened now if it is not yet: a sentinel pool can't be created while no sentinel
+     * answers, and Redis down is not an error, so the service starts anyway and tries again on
+     * the next call after the backoff (the heartbeat probes every second).
+     */
+    private Pool<Jedis> pool() {
+        Pool<Jedis> p = pool;
+        if (p == null) {
+            synchronized (this) {
+                p = pool;
+                if (p == null) {
+                    try {
+                        p = opener.get();
+                    } catch (JedisException e) {
+                        throw new JedisConnectionException("no sentinel named the primary: " + e.getMessage(), e);
+                    }
+                    pool = p;
+                }
+            }
+        }
+        return p;
     }
 
     public static Redis connect(Settings settings) {
@@ -77,8 +115,24 @@ public final class Redis implements AutoCloseable {
         poolConfig.setMaxWait(Duration.ofMillis(300));
         poolConfig.setJmxEnabled(false);
         Map<Jedis, String> runIds = new ConcurrentHashMap<>();
+        if (settings.redisThroughSentinel()) {
+            Set<HostAndPort> sentinels = new LinkedHashSet<>();
+            settings.redisSentinels().forEach(s -> sentinels.add(HostAndPort.from(s)));
+            DefaultJedisClientConfig.Builder sentinelConfig = DefaultJedisClientConfig.builder()
+                    .connectionTimeoutMillis(300)
+                    .socketTimeoutMillis(500)
+                    .clientName("triad-" + settings.instanceId())
+                    .serverDefaultProtocol();
+            settings.redisPassword().ifPresent(sentinelConfig::password);
+            // The address is replaced by the primary the sentinels name before any connection opens.
+            RunIdTrackingFactory factory = new RunIdTrackingFactory(sentinels.iterator().next(), config.build(), runIds);
+            JedisClientConfig sentinelClientConfig = sentinelConfig.build();
+            return new Redis(() -> new JedisSentinelPool(settings.redisMasterName(), sentinels, poolConfig, factory,
+                    sentinelClientConfig), runIds);
+        }
         HostAndPort address = new HostAndPort(uri.getHost(), uri.getPort() < 0 ? 6379 : uri.getPort());
-        return new Redis(new JedisPool(poolConfig, new RunIdTrackingFactory(address, config.build(), runIds)), runIds);
+        JedisClientConfig clientConfig = config.build();
+        return new Redis(() -> new JedisPool(poolConfig, new RunIdTrackingFactory(address, clientConfig, runIds)), runIds);
     }
 
     /** Runs op unless Redis failed in the last second; throws {@link RedisUnavailableException} otherwise. */
@@ -106,7 +160,7 @@ public final class Redis implements AutoCloseable {
 
     private <T> T probeUntraced(BiFunction<Jedis, String, T> op) {
         T result;
-        try (Jedis jedis = pool.getResource()) {
+        try (Jedis jedis = pool().getResource()) {
             result = op.apply(jedis, runIds.get(jedis));
         } catch (JedisConnectionException e) {
             skipUntilNanos = System.nanoTime() + BACKOFF.toNanos();
@@ -129,7 +183,10 @@ public final class Redis implements AutoCloseable {
 
     @Override
     public void close() {
-        pool.close();
+        Pool<Jedis> p = pool;
+        if (p != null) {
+            p.close();
+        }
     }
 
     /** Jedis' own factory, plus the run_id of each new connection's server. */

@@ -203,6 +203,15 @@ public final class TestStack {
         docker().startContainerCmd(postgres.getContainerId()).exec();
     }
 
+    /** A frozen PostgreSQL: the process stops, its TCP connections stay open and unanswered. */
+    public void pausePostgres() {
+        docker().pauseContainerCmd(postgres.getContainerId()).exec();
+    }
+
+    public void unpausePostgres() {
+        docker().unpauseContainerCmd(postgres.getContainerId()).exec();
+    }
+
     public void stopRedis() {
         docker().stopContainerCmd(redis.getContainerId()).withTimeout(10).exec();
     }
