@@ -246,11 +246,9 @@ _observe-secrets: secrets
 TRIAD_AUTH := $(shell sed -n 's/^TRIAD_AUTH=//p' $(TRIAD_ENV) 2>/dev/null | tail -n1)
 AUTH ?= $(TRIAD_AUTH)
 AUTH_ON := $(filter 1,$(AUTH))
-# The development issuer: the one place for its iss and aud (compose/auth.yaml and make token).
-DEV_ISSUER := https://dev-issuer.triad.invalid
-DEV_AUDIENCE := triad
-export TRIAD_AUTH_ISSUER := $(DEV_ISSUER)
-export TRIAD_AUTH_AUDIENCE := $(DEV_AUDIENCE)
+# The development issuer's iss and aud, as compose/auth.yaml gives them to the instances.
+DEV_ISSUER = $(shell sed -n 's/^ *AUTH_ISSUER: *//p' compose/auth.yaml)
+DEV_AUDIENCE = $(shell sed -n 's/^ *AUTH_AUDIENCE: *//p' compose/auth.yaml)
 COMPOSE += $(if $(AUTH_ON),-f compose/auth.yaml)
 SCOPE ?= items:write
 TTL ?= 1h
