@@ -122,6 +122,13 @@ test('the effective Nginx configuration retries POSTs on another instance only w
   assert.ok(directives.some((d) => !d.includes('non_idempotent')));
   const named = conf.slice(conf.indexOf('location @idempotent'));
   assert.match(named.slice(0, named.indexOf('}')), /proxy_next_upstream [^;]*non_idempotent;/);
+  // A write passed on after an attempt that may have applied it never ends in a 503 ("not
+  // applied"): each write location answers the final 503/504 from $triad_write_503_page.
+  for (const loc of ['@idempotent', '@guarded', '@blind']) {
+    const block = conf.slice(conf.indexOf(`location ${loc}`));
+    assert.match(block.slice(0, block.indexOf('}')), /error_page 503 = \$triad_write_503_page;/, loc);
+  }
+  assert.match(conf, /map \$upstream_status \$triad_write_503_page \{\s*"~50\[24\],"\s+\/_triad\/problem\/504-unknown;/);
   assert.match(conf, /map "\$request_method:\$http_idempotency_key" \$triad_idempotent_retry/);
   assert.match(conf, /"~\^POST:\."\s+1;/);
   for (const d of ['proxy_connect_timeout 1s;', 'proxy_send_timeout 10s;', 'proxy_read_timeout 10s;', 'client_max_body_size 64k;', 'proxy_next_upstream_tries 3;', 'server_tokens off;']) {

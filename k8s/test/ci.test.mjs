@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { REPO, K8S } from './lib/paths.mjs';
+import { renderKustomization } from './lib/load.mjs';
 
 /** Shell command lines of a script: continuations joined, comments and blank lines dropped, blanks collapsed. */
 export function commands(script) {
@@ -49,5 +50,40 @@ describe('the kind job of CI', () => {
     const version = /<\/parent>[\s\S]*?<version>([^<]+)<\/version>/.exec(pom)?.[1];
     const name = /<image\.name>([^<]+)<\/image\.name>/.exec(pom)?.[1];
     assert.equal(loaded, `${name}:${version}`);
+  });
+});
+
+// The kind-ha job: prod's data tier on kind, with the commands of k8s/README.md too.
+describe('the kind-ha job of CI', () => {
+  test('exists, installs the CloudNativePG operator from its release manifest, deploys k8s/test/kind-ha, waits for the Cluster, runs the smoke test, deletes its cluster', () => {
+    const run = (ci.jobs?.['kind-ha']?.steps ?? []).map((s) => s.run ?? '').join('\n');
+    for (const c of ['kind create cluster', '/releases/cnpg-', 'kubectl apply -k k8s/test/kind-ha', 'wait --for=condition=Ready cluster/triad-db', 'k8s/smoke.sh', 'kind delete cluster']) assert.ok(run.includes(c), c);
+    assert.equal(ci.jobs['kind-ha'].steps.find((s) => /kind delete cluster/.test(s.run ?? ''))?.if, 'always()');
+  });
+  test('runs only commands k8s/README.md documents', () => assert.deepEqual(undocumented(ci.jobs['kind-ha']), []));
+  test('the operator it installs is the version whose CRDs k8s/test validates against', () => {
+    const run = ci.jobs['kind-ha'].steps.map((s) => s.run ?? '').join('\n');
+    const installed = /releases\/cnpg-(\d+\.\d+\.\d+)\.yaml/.exec(run)?.[1];
+    const vendored = /postgresql\.cnpg\.io_clusters\.yaml` \| github\.com\/cloudnative-pg\/cloudnative-pg \| `[^`]+` \| v(\d+\.\d+\.\d+) \|/.exec(fs.readFileSync(path.join(K8S, 'test', 'crds', 'README.md'), 'utf8'))?.[1];
+    assert.ok(installed && installed === vendored, `installs ${installed}, CRDs of ${vendored}`);
+    assert.match(readme, new RegExp(`releases/cnpg-${vendored.replace(/\./g, '\\.')}\\.yaml`), 'the README installs it too');
+  });
+  test('k8s/test/kind-ha is prod\'s data tier: the same Cluster but for the backup plugin, the same Redis, no backups, no Prometheus Operator objects', () => {
+    const key = (o) => `${o.kind}/${o.metadata.name}`;
+    const prod = renderKustomization(path.join(K8S, 'overlays', 'prod'));
+    const ha = renderKustomization(path.join(K8S, 'test', 'kind-ha'));
+    const left = ['ObjectStore/triad-backups', 'ScheduledBackup/triad-db-daily', 'PodMonitor/triad', 'PodMonitor/triad-db', 'PrometheusRule/triad'];
+    assert.deepEqual(ha.map(key).sort(), prod.map(key).filter((k) => !left.includes(k)).sort());
+    const cluster = structuredClone(prod.find((o) => o.kind === 'Cluster'));
+    delete cluster.spec.plugins;
+    assert.deepEqual(ha.find((o) => o.kind === 'Cluster'), cluster);
+    for (const name of ['redis', 'redis-sentinel']) assert.deepEqual(ha.find((o) => key(o) === `StatefulSet/${name}`), prod.find((o) => key(o) === `StatefulSet/${name}`));
+    // The same policies (triad's admits another Gateway namespace: the base's, as in -f k8s/).
+    for (const o of ha.filter((x) => x.kind === 'NetworkPolicy')) {
+      const p = prod.find((x) => key(x) === key(o));
+      if (o.metadata.name === 'triad') assert.deepEqual(o.spec.egress, p.spec.egress, key(o));
+      else assert.deepEqual(o, p, key(o));
+    }
+    assert.deepEqual(ha.find((o) => o.kind === 'ConfigMap').data, prod.find((o) => o.kind === 'ConfigMap').data);
   });
 });

@@ -8,6 +8,7 @@ import { allManifestFiles, parseYamlFile } from './lib/load.mjs';
 import { validateObject, KUBERNETES_API_RELEASE, VALIDATORS } from './lib/schema.mjs';
 import { K8S } from './lib/paths.mjs';
 import { VARIANTS, objectsOf } from './lib/variants.mjs';
+import { vendoredCrdFiles, sha256, CRD_DIR, CRD_GROUPS, crdOf, structural } from './lib/crd.mjs';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const rel = (f) => path.relative(path.dirname(K8S), f);
@@ -59,6 +60,15 @@ const expectations = {
   'httproute-bad-duration.yaml': /timeouts\/request must match pattern/,
   'podmonitor-unknown-field.yaml': /\/spec\/endpoints: unknown field "endpoints"/,
   'prometheusrule-missing-expr.yaml': /must have required property '?expr'?/,
+  // Against the vendored CRDs (crds/): CloudNativePG and the Barman Cloud plugin.
+  'cnpg-cluster-misplaced-synchronous.yaml': /\/spec\/synchronous: unknown field "synchronous"/,
+  'cnpg-cluster-wrong-type.yaml': /\/spec\/instances must be integer/,
+  'cnpg-cluster-missing-required.yaml': /\/spec\/postgresql\/synchronous must have required property 'number'/,
+  'cnpg-cluster-bad-enum.yaml': /dataDurability must be equal to one of the allowed values/,
+  'cnpg-cluster-bad-metadata.yaml': /\/metadata\/label: unknown field "label" in V1ObjectMeta/,
+  'cnpg-scheduledbackup-missing-schedule.yaml': /\/spec must have required property 'schedule'/,
+  'objectstore-unknown-field.yaml': /s3Credentials\/accessKeyID: unknown field "accessKeyID"/,
+  'objectstore-bad-retention.yaml': /retentionPolicy must match pattern/,
 };
 
 describe('the validator rejects broken manifests (negative checks)', () => {
@@ -74,4 +84,34 @@ describe('the validator rejects broken manifests (negative checks)', () => {
       assert.ok(errors.some((e) => expected.test(e)), `expected ${expected}, got:\n${errors.join('\n')}`);
     });
   }
+});
+
+describe('the vendored CRDs (crds/README.md)', () => {
+  const readme = fs.readFileSync(path.join(CRD_DIR, 'README.md'), 'utf8');
+  const rows = new Map([...readme.matchAll(/^\| `([^`]+)` \| (github\.com\/[\w.-]+\/[\w.-]+) \| `([^`]+)` \| (v[\d.]+) \| ([0-9a-f]{40}) \| ([0-9a-f]{64}) \|$/gm)]
+    .map((m) => [m[1], { repo: m[2], path: m[3], tag: m[4], commit: m[5], sha256: m[6] }]));
+  test('every vendored file is listed with its source, tag and commit, and is byte for byte what was copied (sha256)', () => {
+    const files = vendoredCrdFiles().map((f) => path.relative(CRD_DIR, f));
+    assert.deepEqual([...rows.keys()].sort(), files);
+    for (const f of files) {
+      assert.equal(sha256(path.join(CRD_DIR, f)), rows.get(f).sha256, `${f} was changed after it was copied`);
+      assert.equal(path.basename(rows.get(f).path), path.basename(f));
+    }
+  });
+  test('CloudNativePG, its ScheduledBackup and the Barman Cloud ObjectStore are vendored', () => {
+    assert.deepEqual([...CRD_GROUPS].sort(), ['barmancloud.cnpg.io', 'postgresql.cnpg.io']);
+    for (const [apiVersion, kind] of [['postgresql.cnpg.io/v1', 'Cluster'], ['postgresql.cnpg.io/v1', 'ScheduledBackup'], ['barmancloud.cnpg.io/v1', 'ObjectStore']]) assert.ok(crdOf(apiVersion, kind), `${apiVersion} ${kind}`);
+  });
+  test('every custom resource of prod of a vendored group is one the CRDs define', () => {
+    const prod = objectsOf(VARIANTS.find((v) => v.id === 'prod'));
+    const crs = prod.filter((o) => CRD_GROUPS.has(o.apiVersion.split('/')[0]));
+    assert.deepEqual(crs.map((o) => o.kind).sort(), ['Cluster', 'ObjectStore', 'ScheduledBackup']);
+    for (const o of crs) assert.ok(crdOf(o.apiVersion, o.kind), `${o.apiVersion} ${o.kind}`);
+  });
+  test('strict like the API server: an object schema admits only its properties unless it preserves unknown fields or is a map', () => {
+    const s = structural({ type: 'object', properties: { a: { type: 'object', properties: { b: { type: 'string' } } }, m: { type: 'object', additionalProperties: { type: 'string' } }, free: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } });
+    assert.equal(s.properties.a.additionalProperties, false);
+    assert.deepEqual(s.properties.m.additionalProperties, { type: 'string' });
+    assert.equal(s.properties.free.additionalProperties, undefined);
+  });
 });

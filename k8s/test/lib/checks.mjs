@@ -15,7 +15,26 @@ export const SECRET_KEYS = ['db-password', 'redis-password'];
 export const ADMIN_SECRET = 'triad-db-admin';
 export const MIGRATE_JOB = 'triad-migrate';
 // What a variant (lib/variants.mjs) is meant to be; the plain directory by default.
-const PLAIN = { ha: true, image: 'tag', monitoring: false };
+const PLAIN = { ha: true, image: 'tag', monitoring: false, db: 'statefulset', redis: 'single' };
+// Variables the service reads that API.md's configuration table does not list yet: Redis through
+// Sentinel (issue 18, point 1; Settings.java). Accepted only where the sentinels run.
+export const SENTINEL_VARIABLES = ['REDIS_SENTINELS', 'REDIS_MASTER_NAME'];
+// CloudNativePG: the Cluster, its read-write Service (the primary), the port every instance
+// listens on, its metrics port; the Barman Cloud plugin's name.
+export const CNPG = 'postgresql.cnpg.io/v1';
+export const BARMAN_PLUGIN = 'barman-cloud.cloudnative-pg.io';
+export const rwService = (cluster) => `${cluster.metadata.name}-rw`;
+// Roles the operator creates when an instance starts (after the bootstrap SQL), and the one
+// statement of db/roles.sh the Cluster must not repeat because of them (cluster.yaml says why).
+export const CNPG_RUNTIME_ROLES = ['streaming_replica', 'cnpg_metrics_exporter', 'cnpg_pooler_pgbouncer'];
+export const CNPG_KEEPS_CONNECT = 'REVOKE CONNECT ON DATABASE postgres FROM PUBLIC';
+/** The labels the operator gives an instance pod of the Cluster (role: primary or replica), plus inheritedMetadata. */
+export const cnpgPodLabels = (cluster, role) => ({
+  ...(cluster?.spec?.inheritedMetadata?.labels ?? {}),
+  'app.kubernetes.io/name': 'postgresql', 'app.kubernetes.io/instance': cluster?.metadata?.name,
+  'app.kubernetes.io/component': 'database', 'cnpg.io/cluster': cluster?.metadata?.name,
+  'cnpg.io/podRole': 'instance', 'cnpg.io/instanceRole': role,
+});
 // The values of the service's status label: a class, never a code (RequestMetrics.statusClass).
 export const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx', 'other'];
 
@@ -80,6 +99,93 @@ export function parseQuantity(q) {
 }
 
 export { promql };
+
+// ---- CloudNativePG and Sentinel helpers -----------------------------------------------------
+const clusterOf = (objs) => objs.filter((o) => o.kind === 'Cluster' && o.apiVersion === CNPG);
+
+/** db/roles.sh's SQL statements that shape privileges (REVOKE, GRANT, ALTER SCHEMA), one line each, :"db" as the database. */
+export function rolesShGrants(rolesSh, db) {
+  return [...rolesSh.matchAll(/^(REVOKE|GRANT|ALTER SCHEMA) [^;]*;/gm)].map((m) => m[0].replace(/;$/, '').replace(/:"db"/g, db).replace(/\s+/g, ' '));
+}
+
+/** The roles as CloudNativePG makes them: the service's DML role and the owner, as db/roles.sh; no superuser for either. */
+function cnpgRoleProblems(objs, f) {
+  const p = [];
+  const [cluster] = clusterOf(objs);
+  if (!cluster) return ['no CloudNativePG Cluster'];
+  const d = find(objs, 'Deployment', 'triad');
+  const dbUser = containerEnv(objs, container(d, 'triad')).get('DB_USER')?.value;
+  const { created, owner, app } = f.roles;
+  const init = cluster.spec.bootstrap?.initdb ?? {};
+  if (init.owner !== owner) p.push(`Cluster bootstrap.initdb.owner ${init.owner} is not the owner the migrations run as (${owner}, Compose's migrate DB_USER)`);
+  if (!owner || !created.includes(owner)) p.push(`the migrations run as ${owner}, not a role db/roles.sh creates`);
+  if (app.length !== 1 || dbUser !== app[0]) p.push(`DB_USER ${dbUser} is not the role db/migration grants DML to (${app.join(', ')})`);
+  if (dbUser === owner) p.push(`the service connects as the owner ${owner}`);
+  if (cluster.spec.enableSuperuserAccess !== false) p.push('enableSuperuserAccess is not false: the superuser postgres gets a password (administration is kubectl cnpg psql)');
+  const roles = new Map((cluster.spec.managed?.roles ?? []).map((r) => [r.name, r]));
+  for (const name of [owner, dbUser]) {
+    const r = roles.get(name);
+    if (!r) { p.push(`managed.roles has no ${name}`); continue; }
+    if (r.ensure === 'absent' || r.login !== true) p.push(`managed role ${name} cannot log in`);
+    for (const a of ['superuser', 'createdb', 'createrole', 'replication', 'bypassrls']) if (r[a] !== false) p.push(`managed role ${name}: ${a} is not false`);
+    if (!r.passwordSecret?.name) p.push(`managed role ${name} has no passwordSecret`);
+  }
+  if (roles.get(dbUser) && roles.get(dbUser).inherit !== false) p.push(`managed role ${dbUser}: inherit is not false (db/roles.sh: NOINHERIT)`);
+  if (init.secret?.name && roles.get(owner)?.passwordSecret?.name !== init.secret.name) p.push(`the owner's password comes from ${init.secret.name} at initdb and from ${roles.get(owner)?.passwordSecret?.name} afterwards`);
+  if (roles.get(owner)?.passwordSecret?.name === roles.get(dbUser)?.passwordSecret?.name) p.push('the owner and the service role share one password Secret');
+  // The privileges of db/roles.sh, statement for statement (the role triad created first),
+  // but for database postgres, where the operator's own roles (streaming_replica for pg_rewind,
+  // cnpg_metrics_exporter) must keep CONNECT: the operator creates them when the instance
+  // starts, after this SQL ran, so no statement here can grant it to them.
+  const sql = (init.postInitApplicationSQL ?? []).map((x) => String(x).replace(/\s+/g, ' ').trim());
+  for (const x of sql) if (CNPG_RUNTIME_ROLES.some((r) => new RegExp(`\\b${r}\\b`).test(x))) p.push(`postInitApplicationSQL names ${x.match(new RegExp(CNPG_RUNTIME_ROLES.join('|')))[0]}, a role the operator creates only after it ran: the bootstrap fails`);
+  if (sql.includes(CNPG_KEEPS_CONNECT)) p.push(`postInitApplicationSQL has "${CNPG_KEEPS_CONNECT}": pg_rewind (streaming_replica) and the metrics exporter connect there`);
+  if (sql.includes(`REVOKE ALL ON DATABASE ${init.database} FROM PUBLIC`) && !sql.includes(`GRANT CONNECT ON DATABASE ${init.database} TO pg_monitor`)) p.push(`database ${init.database} is closed to PUBLIC but not opened to pg_monitor: the metrics exporter cannot read its statistics`);
+  for (const g of rolesShGrants(f.initdb['10-roles.sh'], init.database).filter((x) => x !== CNPG_KEEPS_CONNECT)) {
+    if (!sql.includes(g)) p.push(`postInitApplicationSQL lacks "${g}" (db/roles.sh)`);
+  }
+  if (!sql.some((x) => new RegExp(`^CREATE ROLE ${dbUser} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT$`).test(x))) p.push(`postInitApplicationSQL does not create ${dbUser} as db/roles.sh does (LOGIN NOSUPERUSER ... NOINHERIT)`);
+  if (sql.some((x) => /PASSWORD/i.test(x))) p.push('a password in postInitApplicationSQL (it is in the Cluster object, readable by every reader of it)');
+  // The admin Secret: the migration Job its owner-password key only; nobody else.
+  for (const w of workloads(objs)) for (const vol of podSpec(w)?.volumes ?? []) {
+    if (vol.secret?.secretName !== ADMIN_SECRET) continue;
+    const ownerOnly = JSON.stringify((vol.secret.items ?? []).map((i) => i.key)) === JSON.stringify(['owner-password']);
+    if (!(w.kind === 'Job' && w.metadata.name === MIGRATE_JOB && ownerOnly)) p.push(`${w.kind}/${w.metadata.name} mounts ${ADMIN_SECRET}${ownerOnly ? '' : ' beyond owner-password'}`);
+  }
+  for (const vol of podSpec(d)?.volumes ?? []) {
+    if (vol.secret?.secretName !== SECRET) continue;
+    const keys = (vol.secret.items ?? []).map((i) => i.key).sort();
+    if (JSON.stringify(keys) !== JSON.stringify([...SECRET_KEYS].sort())) p.push(`triad mounts ${SECRET} keys ${keys.length ? keys.join(', ') : 'all'}, want only ${SECRET_KEYS.join(', ')}`);
+  }
+  return p;
+}
+
+// ---- a NetworkPolicy evaluator (matchLabels only, as every policy here is written) ---------
+// A peer: {ns, labels, ip} (ip: outside the cluster). Namespaces carry only their name label.
+const selects = (sel, labels) => !!sel && !sel.matchExpressions && Object.entries(sel.matchLabels ?? {}).every(([k, x]) => labels?.[k] === x);
+function peerMatches(rule, peer) {
+  if (rule.ipBlock) return !!peer.ip;
+  if (peer.ip) return false;
+  const nsOk = rule.namespaceSelector ? selects(rule.namespaceSelector, { 'kubernetes.io/metadata.name': peer.ns }) : peer.ns === NS;
+  return nsOk && (!rule.podSelector || selects(rule.podSelector, peer.labels));
+}
+function portMatches(ports, port, namedPorts) {
+  if (!ports?.length) return true;
+  return ports.some((x) => (x.protocol ?? 'TCP') === 'TCP' && (x.port === undefined || x.port === port || namedPorts?.[x.port] === port));
+}
+/**
+ * May `from` open a TCP connection to `to` on `port`, under the policies of namespace triad?
+ * sides: which policies count ({egress, ingress}); one side alone shows whether that side is
+ * tight by itself (a pod added later with a wide egress policy meets only the ingress side).
+ */
+export function npAllows(nps, from, to, port, sides = { egress: true, ingress: true }) {
+  const dir = (peer, type) => peer.ns === NS && !peer.ip ? nps.filter((n) => selects(n.spec.podSelector, peer.labels) && (n.spec.policyTypes ?? ['Ingress']).includes(type)) : null;
+  const egress = sides.egress ? dir(from, 'Egress') : null;
+  if (egress && egress.length && !egress.some((n) => (n.spec.egress ?? []).some((r) => (!r.to?.length || r.to.some((x) => peerMatches(x, to))) && portMatches(r.ports, port, from.ports)))) return false;
+  const ingress = sides.ingress ? dir(to, 'Ingress') : null;
+  if (ingress && ingress.length && !ingress.some((n) => (n.spec.ingress ?? []).some((r) => (!r.from?.length || r.from.some((x) => peerMatches(x, from))) && portMatches(r.ports, port, to.ports)))) return false;
+  return true;
+}
 
 // ---- the checks -------------------------------------------------------------------------
 export const checks = {
@@ -160,12 +266,14 @@ export const checks = {
     return p;
   },
 
-  'triad environment: only variables of API.md, wired to the right places'(objs, f) {
+  'triad environment: only variables of API.md, wired to the right places'(objs, f, v = PLAIN) {
     const p = [];
     const d = find(objs, 'Deployment', 'triad');
     const c = container(d, 'triad');
     const env = containerEnv(objs, c);
-    for (const name of env.keys()) if (!f.api.variables.has(name)) p.push(`${name} is not a variable of the API.md configuration table`);
+    const known = (name) => f.api.variables.has(name) || (v.redis === 'sentinel' && SENTINEL_VARIABLES.includes(name));
+    for (const name of env.keys()) if (!known(name)) p.push(`${name} is not a variable of the API.md configuration table`);
+    if (v.redis === 'sentinel') for (const name of SENTINEL_VARIABLES) if (!env.get(name)?.value) p.push(`${name} is not set (Redis through Sentinel)`);
     for (const name of ['INSTANCE_ID', 'DB_URL', 'DB_USER', 'REDIS_URL', 'SERVER_PORT', 'ADMIN_PORT']) {
       if (!env.has(name)) p.push(`${name} is not set`);
     }
@@ -182,7 +290,8 @@ export const checks = {
     }
     if (env.get('SERVER_PORT')?.value !== String(f.api.ports.public)) p.push(`SERVER_PORT ${env.get('SERVER_PORT')?.value} != ${f.api.ports.public}`);
     if (env.get('ADMIN_PORT')?.value !== String(f.api.ports.admin)) p.push(`ADMIN_PORT ${env.get('ADMIN_PORT')?.value} != ${f.api.ports.admin}`);
-    for (const [name, svcName, scheme] of [['DB_URL', 'postgres', 'postgresql:'], ['REDIS_URL', 'redis', 'redis:']]) {
+    // With CloudNativePG the database Service is the operator's (not in k8s/): the cnpg check.
+    for (const [name, svcName, scheme] of [...(v.db === 'cnpg' ? [] : [['DB_URL', 'postgres', 'postgresql:']]), ['REDIS_URL', 'redis', 'redis:']]) {
       const u = parseUrl(env.get(name)?.value);
       if (!u || u.protocol !== scheme) { p.push(`${name}=${env.get(name)?.value} is not a ${scheme} URL`); continue; }
       const svc = serviceOf(objs, u.hostname);
@@ -191,7 +300,7 @@ export const checks = {
     }
     const dbUrl = parseUrl(env.get('DB_URL')?.value);
     const pg = containerEnv(objs, container(find(objs, 'StatefulSet', 'postgres'), 'postgres'));
-    if (dbUrl && dbUrl.pathname.slice(1) !== pg.get('POSTGRES_DB')?.value) p.push(`DB_URL database ${dbUrl.pathname.slice(1)} != POSTGRES_DB ${pg.get('POSTGRES_DB')?.value}`);
+    if (v.db !== 'cnpg' && dbUrl && dbUrl.pathname.slice(1) !== pg.get('POSTGRES_DB')?.value) p.push(`DB_URL database ${dbUrl.pathname.slice(1)} != POSTGRES_DB ${pg.get('POSTGRES_DB')?.value}`);
     for (const name of ['CACHE_TTL', 'SHUTDOWN_GRACE']) {
       if (env.has(name)) { try { isoSeconds(env.get(name).value); } catch (e) { p.push(`${name}: ${e.message}`); } }
     }
@@ -304,8 +413,10 @@ export const checks = {
     return p;
   },
 
-  'init ConfigMap holds db/roles.sh byte for byte, under the name Compose mounts it, and is mounted into postgres'(objs, f) {
+  'init ConfigMap holds db/roles.sh byte for byte, under the name Compose mounts it, and is mounted into postgres'(objs, f, variant = PLAIN) {
     const p = [];
+    // With CloudNativePG the Cluster's bootstrap does its job (the cnpg check compares them).
+    if (variant.db === 'cnpg') return ['ConfigMap', 'StatefulSet', 'Service'].map((k) => find(objs, k, k === 'ConfigMap' ? INITDB_NAME : 'postgres')).filter(Boolean).map((o) => `${o.kind}/${o.metadata.name} of the single PostgreSQL is still applied next to the CloudNativePG Cluster`);
     const cm = find(objs, 'ConfigMap', INITDB_NAME);
     const keys = Object.keys(INITDB_FILES);
     if (!cm) p.push(`no ConfigMap ${INITDB_NAME}`);
@@ -360,9 +471,10 @@ export const checks = {
     return p;
   },
 
-  'PostgreSQL roles: the service connects as the DML role of db/migration, neither owner nor superuser; their passwords reach postgres only'(objs, f) {
+  'PostgreSQL roles: the service connects as the DML role of db/migration, neither owner nor superuser; their passwords reach postgres only'(objs, f, v = PLAIN) {
     const p = [];
     const d = find(objs, 'Deployment', 'triad');
+    if (v.db === 'cnpg') return cnpgRoleProblems(objs, f);
     const ss = find(objs, 'StatefulSet', 'postgres');
     const c = container(ss, 'postgres');
     const pg = containerEnv(objs, c);
@@ -396,8 +508,16 @@ export const checks = {
     return p;
   },
 
-  'PostgreSQL: the image of Compose, password file from the Secret, PGDATA below the volume, PVC per replica'(objs, f) {
+  'PostgreSQL: the image of Compose, password file from the Secret, PGDATA below the volume, PVC per replica'(objs, f, v = PLAIN) {
     const p = [];
+    if (v.db === 'cnpg') {
+      // The operator's image: the same PostgreSQL major version as Compose's.
+      const image = objs.find((o) => o.kind === 'Cluster')?.spec?.imageName ?? '';
+      const major = (ref) => /:(\d+)(?:[.-]|$)/.exec(ref ?? '')?.[1];
+      if (!image || major(image) !== major(f.composeImages.postgres)) p.push(`Cluster imageName ${image} is not PostgreSQL ${major(f.composeImages.postgres)} (compose/compose.yaml runs ${f.composeImages.postgres})`);
+      if (/-system-/.test(image)) p.push(`Cluster imageName ${image}: the system images are deprecated (CloudNativePG 1.29); use minimal or standard with the Barman Cloud plugin`);
+      return p;
+    }
     const ss = find(objs, 'StatefulSet', 'postgres');
     const c = container(ss, 'postgres');
     if (!c?.image || c.image !== f.composeImages.postgres) p.push(`postgres image ${c?.image} != ${f.composeImages.postgres} (compose/compose.yaml)`);
@@ -448,18 +568,22 @@ export const checks = {
     return p;
   },
 
-  'NetworkPolicies: default deny; databases accept triad only (PostgreSQL also the migration Job, which reaches nothing else); triad accepts the Gateway namespace on http and monitoring on admin'(objs, f) {
+  'NetworkPolicies: default deny; databases accept triad only (PostgreSQL also the migration Job, which reaches nothing else); triad accepts the Gateway namespace on http and monitoring on admin'(objs, f, v = PLAIN) {
     const p = [];
     const nps = objs.filter((o) => o.kind === 'NetworkPolicy');
-    const podLabels = (name) => find(objs, name === 'triad' ? 'Deployment' : name === MIGRATE_JOB ? 'Job' : 'StatefulSet', name)?.spec?.template?.metadata?.labels;
+    const cluster = objs.find((o) => o.kind === 'Cluster');
+    const podLabels = (name) => name === 'postgres' && v.db === 'cnpg' ? cnpgPodLabels(cluster, 'primary')
+      : find(objs, name === 'triad' ? 'Deployment' : name === MIGRATE_JOB ? 'Job' : 'StatefulSet', name)?.spec?.template?.metadata?.labels;
     const dd = nps.find((n) => Object.keys(n.spec.podSelector ?? {}).length === 0 && !n.spec.ingress && !n.spec.egress);
     if (!dd || !['Ingress', 'Egress'].every((t) => dd.spec.policyTypes?.includes(t))) p.push('no default-deny (Ingress and Egress) policy for the namespace');
     const ingressRules = (labels) => nps.filter((n) => matches(n.spec.podSelector?.matchLabels, labels) || Object.keys(n.spec.podSelector ?? {}).length === 0)
       .flatMap((n) => n.spec.ingress ?? []);
     const triad = podLabels('triad');
     const migrate = podLabels(MIGRATE_JOB);
-    // PostgreSQL also admits the migration Job; Redis the service only.
-    for (const [db, port, clients] of [['postgres', 5432, [triad, migrate]], ['redis', 6379, [triad]]]) {
+    // PostgreSQL also admits the migration Job; Redis the service only. The HA pieces (the
+    // instances of CloudNativePG, the Redis replicas and sentinels) need more between themselves:
+    // the check of the HA data tier's NetworkPolicies covers those variants.
+    for (const [db, port, clients] of [...(v.db === 'cnpg' ? [] : [['postgres', 5432, [triad, migrate]]]), ...(v.redis === 'sentinel' ? [] : [['redis', 6379, [triad]]])]) {
       const rules = ingressRules(podLabels(db));
       if (rules.length === 0) p.push(`${db}: no ingress rule`);
       for (const r of rules) {
@@ -500,6 +624,178 @@ export const checks = {
       }
       if (own.flatMap((n) => n.spec.ingress ?? []).length) p.push(`${MIGRATE_JOB}: admits ingress`);
     } else p.push(`no Job ${MIGRATE_JOB}`);
+    return p;
+  },
+
+  'CloudNativePG (prod): Cluster of 3 instances, synchronous replication (quorum of 1, dataDurability required), required anti-affinity across nodes, resources, storage, PostgreSQL of Compose\'s major; the service and the migration Job connect to its -rw Service as primary; a PodMonitor on its metrics port'(objs, f, v = PLAIN) {
+    const clusters = clusterOf(objs);
+    if (v.db !== 'cnpg') return clusters.map((c) => `Cluster/${c.metadata.name} in a variant with the single PostgreSQL`);
+    const p = [];
+    if (clusters.length !== 1) return [`${clusters.length} CloudNativePG Clusters, want 1`];
+    const [c] = clusters;
+    const sp = c.spec ?? {};
+    if (sp.instances !== 3) p.push(`instances ${sp.instances}, not 3 (a primary and two standbys)`);
+    const sync = sp.postgresql?.synchronous;
+    if (!sync || !['any', 'first'].includes(sync.method) || !(sync.number >= 1) || !(sync.number <= sp.instances - 2)) p.push(`synchronous ${JSON.stringify(sync)}: want method any/first with 1 <= number <= instances - 2 (a standby may be down without stopping writes)`);
+    if (sync?.dataDurability !== 'required') p.push(`synchronous.dataDurability ${sync?.dataDurability}: want required (an acknowledged write is on a standby, or it waits)`);
+    const aff = sp.affinity ?? {};
+    if (aff.enablePodAntiAffinity === false || aff.podAntiAffinityType !== 'required' || (aff.topologyKey ?? 'kubernetes.io/hostname') !== 'kubernetes.io/hostname') p.push(`affinity ${JSON.stringify(aff)}: want required anti-affinity on kubernetes.io/hostname`);
+    for (const k of ['requests', 'limits']) for (const r of ['cpu', 'memory']) if (!sp.resources?.[k]?.[r]) p.push(`no ${r} ${k}`);
+    if (parseQuantity(sp.resources?.requests?.memory) !== parseQuantity(sp.resources?.limits?.memory)) p.push('memory request != limit: PostgreSQL above its request is the first the kernel kills under memory pressure (CloudNativePG recommends requests = limits)');
+    if (!sp.storage?.size) p.push('no storage size');
+    const rw = rwService(c);
+    const svcEnv = containerEnv(objs, container(find(objs, 'Deployment', 'triad'), 'triad'));
+    const job = find(objs, 'Job', MIGRATE_JOB);
+    const jobEnv = containerEnv(objs, podSpec(job)?.containers?.[0]);
+    const ref = jobEnv.get('DB_URL')?.valueFrom?.configMapKeyRef;
+    const urls = [['the service', svcEnv.get('DB_URL')?.value], ['the migration Job', ref ? find(objs, 'ConfigMap', ref.name)?.data?.[ref.key] : jobEnv.get('DB_URL')?.value]];
+    for (const [who, url] of urls) {
+      const u = parseUrl(url);
+      const [host, ns = NS, svc] = String(u?.hostname).split('.');
+      if (!u || u.protocol !== 'postgresql:') { p.push(`${who}: DB_URL ${url} is not a PostgreSQL JDBC URL`); continue; }
+      if (host !== rw || ns !== NS || (svc !== undefined && svc !== 'svc') || u.hostname.includes(',')) p.push(`${who}: DB_URL host ${u.hostname} is not the Cluster's read-write Service ${rw}`);
+      if (Number(u.port || 5432) !== 5432) p.push(`${who}: DB_URL port ${u.port} is not 5432`);
+      if (u.pathname.slice(1) !== sp.bootstrap?.initdb?.database) p.push(`${who}: DB_URL database ${u.pathname.slice(1)} is not the Cluster's ${sp.bootstrap?.initdb?.database}`);
+      if (u.searchParams.get('targetServerType') !== 'primary') p.push(`${who}: DB_URL without targetServerType=primary`);
+    }
+    if (v.monitoring) {
+      const pm = objs.filter((o) => o.kind === 'PodMonitor' && selects(o.spec?.selector, cnpgPodLabels(c, 'replica')) && selects(o.spec?.selector, cnpgPodLabels(c, 'primary')));
+      if (pm.length !== 1) p.push(`${pm.length} PodMonitors select every instance of ${c.metadata.name} (want 1, CloudNativePG's recommended way since enablePodMonitor is deprecated)`);
+      else if (JSON.stringify(pm[0].spec.podMetricsEndpoints?.map((e) => e.port)) !== '["metrics"]') p.push(`PodMonitor/${pm[0].metadata.name} scrapes ${JSON.stringify(pm[0].spec.podMetricsEndpoints)}, want port metrics`);
+      if (sp.monitoring?.enablePodMonitor) p.push('spec.monitoring.enablePodMonitor is deprecated: the PodMonitor is ours');
+    }
+    return p;
+  },
+
+  'backups (prod): the Cluster archives WAL through the Barman Cloud plugin to an ObjectStore with a retention policy and credentials from a Secret; a ScheduledBackup of that Cluster by the plugin'(objs, f, v = PLAIN) {
+    const stores = objs.filter((o) => o.kind === 'ObjectStore');
+    const scheduled = objs.filter((o) => o.kind === 'ScheduledBackup');
+    if (v.db !== 'cnpg') return [...stores, ...scheduled].map((o) => `${o.kind}/${o.metadata.name} without a CloudNativePG Cluster`);
+    const p = [];
+    const [c] = clusterOf(objs);
+    if (!c) return ['no Cluster'];
+    if (c.spec.backup?.barmanObjectStore) p.push('spec.backup.barmanObjectStore is deprecated since CloudNativePG 1.26: use the Barman Cloud plugin');
+    const plugins = (c.spec.plugins ?? []).filter((x) => x.name === BARMAN_PLUGIN && x.enabled !== false);
+    if (plugins.length !== 1 || plugins[0].isWALArchiver !== true) p.push(`the Cluster has no ${BARMAN_PLUGIN} plugin as its WAL archiver`);
+    const store = find(objs, 'ObjectStore', plugins[0]?.parameters?.barmanObjectName);
+    if (!store) p.push(`the plugin names ObjectStore ${plugins[0]?.parameters?.barmanObjectName}, which is not applied`);
+    else {
+      const days = /^(\d+)([dwm])$/.exec(store.spec.retentionPolicy ?? '');
+      if (!days) p.push(`ObjectStore/${store.metadata.name} has no retention policy`);
+      else if (Number(days[1]) * { d: 1, w: 7, m: 30 }[days[2]] < 7) p.push(`retention ${store.spec.retentionPolicy}: less than a week to notice a mistake in`);
+      const cfg = store.spec.configuration ?? {};
+      if (!cfg.destinationPath) p.push('ObjectStore has no destinationPath');
+      const creds = cfg.s3Credentials ?? cfg.azureCredentials ?? cfg.googleCredentials;
+      const refs = creds ? Object.values(creds).filter((x) => x && typeof x === 'object' && 'name' in x) : [];
+      if (!refs.length && !creds?.inheritFromIAMRole && !creds?.inheritFromAzureAD && !creds?.gkeEnvironment) p.push('ObjectStore credentials come from no Secret');
+      for (const r of refs) if ([SECRET, ADMIN_SECRET].includes(r.name)) p.push(`the object store's credentials are in ${r.name}, a Secret of the service: use their own`);
+    }
+    const mine = scheduled.filter((b) => b.spec?.cluster?.name === c.metadata.name);
+    if (mine.length === 0) p.push(`no ScheduledBackup of Cluster ${c.metadata.name}`);
+    for (const b of scheduled) {
+      if (b.spec?.cluster?.name !== c.metadata.name) p.push(`ScheduledBackup/${b.metadata.name} backs up ${b.spec?.cluster?.name}, not ${c.metadata.name}`);
+      if (b.spec?.method !== 'plugin' || b.spec?.pluginConfiguration?.name !== BARMAN_PLUGIN) p.push(`ScheduledBackup/${b.metadata.name}: method ${b.spec?.method} ${b.spec?.pluginConfiguration?.name ?? ''}, want plugin ${BARMAN_PLUGIN}`);
+      if (String(b.spec?.schedule ?? '').trim().split(/\s+/).length !== 6) p.push(`ScheduledBackup/${b.metadata.name}: schedule "${b.spec?.schedule}" is not six fields (CloudNativePG's cron has seconds first)`);
+    }
+    return p;
+  },
+
+  'Redis Sentinel (prod): 3 sentinels (quorum 2) and 3 data nodes, one per node, PDBs; the master name of the sentinels, data nodes and service is triad-config\'s REDIS_MASTER_NAME; REDIS_SENTINELS names every sentinel pod on its port; hostnames resolved and announced, config rendered into an emptyDir, password from the Secret'(objs, f, v = PLAIN) {
+    const sentinel = find(objs, 'StatefulSet', 'redis-sentinel');
+    if (v.redis !== 'sentinel') return sentinel ? ['StatefulSet/redis-sentinel in a single-Redis variant'] : [];
+    const p = [];
+    const data = find(objs, 'StatefulSet', 'redis');
+    if (!sentinel) return ['no StatefulSet redis-sentinel'];
+    if (sentinel.spec.replicas !== 3) p.push(`sentinels: ${sentinel.spec.replicas}, want 3`);
+    if (data?.spec?.replicas !== 3) p.push(`data nodes: ${data?.spec?.replicas}, want 3 (a primary and 2 replicas)`);
+    for (const ss of [sentinel, data]) if (ss?.spec?.podManagementPolicy !== 'Parallel') p.push(`${ss?.metadata?.name}: podManagementPolicy ${ss?.spec?.podManagementPolicy ?? 'OrderedReady'}: a lost pod 0 would keep the others from being re-created`);
+    for (const ss of [sentinel, data]) {
+      const terms = podSpec(ss)?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
+      if (!terms.some((t) => t.topologyKey === 'kubernetes.io/hostname' && selects(t.labelSelector, ss.spec.template.metadata.labels))) p.push(`${ss?.metadata?.name}: no required anti-affinity across nodes`);
+      const pdb = objs.find((o) => o.kind === 'PodDisruptionBudget' && selects(o.spec?.selector, ss?.spec?.template?.metadata?.labels));
+      if (!pdb || !(pdb.spec.maxUnavailable === 1 || pdb.spec.minAvailable === 2)) p.push(`${ss?.metadata?.name}: no PodDisruptionBudget keeping 2 of 3`);
+    }
+    const sc = container(sentinel, 'sentinel');
+    const script = [...(sc?.command ?? []), ...(sc?.args ?? [])].join('\n');
+    if (!sc?.image || sc.image !== f.composeImages.redis) p.push(`sentinel image ${sc?.image} != ${f.composeImages.redis} (compose/compose.yaml's redis, whose redis-sentinel the HA profile runs)`);
+    const cm = find(objs, 'ConfigMap', 'triad-config');
+    const master = cm?.data?.REDIS_MASTER_NAME;
+    const svcEnv = containerEnv(objs, container(find(objs, 'Deployment', 'triad'), 'triad'));
+    if (!master || svcEnv.get('REDIS_MASTER_NAME')?.value !== master) p.push(`the service's REDIS_MASTER_NAME ${svcEnv.get('REDIS_MASTER_NAME')?.value} is not triad-config's ${master}`);
+    // One place for the master name: the sentinels and data nodes read it from triad-config.
+    for (const [who, c] of [['sentinel', sc], ['redis', container(data, 'redis')]]) {
+      const ref = (c?.env ?? []).find((e) => e.name === 'REDIS_MASTER_NAME')?.valueFrom?.configMapKeyRef;
+      if (ref?.name !== 'triad-config' || ref?.key !== 'REDIS_MASTER_NAME') p.push(`${who}: REDIS_MASTER_NAME does not come from triad-config`);
+    }
+    const monitors = [...script.matchAll(/sentinel monitor (\S+) (\S+) (\d+) (\d+)/g)];
+    if (monitors.length !== 1 || monitors[0][1] !== '$REDIS_MASTER_NAME') p.push(`the sentinels monitor ${monitors.map((m) => m[1]).join(', ') || 'nothing'}, not $REDIS_MASTER_NAME`);
+    else if (Number(monitors[0][4]) !== 2) p.push(`quorum ${monitors[0][4]}, want 2 of 3`);
+    for (const m of ['auth-pass', 'down-after-milliseconds', 'failover-timeout', 'parallel-syncs']) {
+      for (const x of script.matchAll(new RegExp(`sentinel ${m} (\\S+)`, 'g'))) if (x[1] !== '$REDIS_MASTER_NAME') p.push(`sentinel ${m} for ${x[1]}, not the monitored master`);
+    }
+    for (const line of ['sentinel resolve-hostnames yes', 'sentinel announce-hostnames yes', 'requirepass "$pw"']) if (!script.includes(line)) p.push(`the sentinel configuration lacks "${line}"`);
+    const conf = /cat > (\S+) <</.exec(script)?.[1];
+    const mount = (sc?.volumeMounts ?? []).find((m) => conf?.startsWith(m.mountPath.replace(/\/$/, '') + '/'));
+    if (!conf || !podSpec(sentinel).volumes?.find((x) => x.name === mount?.name)?.emptyDir || !script.includes(`exec redis-server ${conf} --sentinel`)) p.push('the sentinel does not run from a configuration rendered into an emptyDir (a sentinel rewrites its file)');
+    const pwFile = [...secretFiles(sentinel, sc)].find(([, x]) => x.secretName === SECRET && x.key === 'redis-password')?.[0];
+    if (!pwFile || !script.includes(pwFile)) p.push('the sentinels do not read the password from triad-secrets/redis-password');
+    // REDIS_SENTINELS: each sentinel pod's stable name, through the headless Service, on its port.
+    const svc = find(objs, 'Service', sentinel.spec.serviceName);
+    const port = svc?.spec?.ports?.find((x) => resolvePort(sc, x.targetPort ?? x.port) !== undefined)?.port;
+    const want = Array.from({ length: sentinel.spec.replicas }, (_, i) => `${sentinel.metadata.name}-${i}.${svc?.metadata?.name}.${NS}.svc:${port}`);
+    const have = String(svcEnv.get('REDIS_SENTINELS')?.value ?? '').split(',').map((x) => x.trim());
+    if (JSON.stringify(have) !== JSON.stringify(want)) p.push(`REDIS_SENTINELS ${have.join(',')} != ${want.join(',')} (every sentinel pod, its headless Service, port ${port})`);
+    if (svc?.spec?.clusterIP !== 'None' || svc?.spec?.publishNotReadyAddresses !== true) p.push(`Service ${svc?.metadata?.name} is not headless with publishNotReadyAddresses (sentinels must find each other before they are ready)`);
+    const dataScript = [...(container(data, 'redis')?.args ?? [])].join('\n');
+    for (const line of ['masterauth', 'replica-announce-ip', 'replicaof']) if (!dataScript.includes(line)) p.push(`the data nodes' configuration lacks ${line}`);
+    return p;
+  },
+
+  'NetworkPolicies of the HA data tier (prod): exactly the connections CloudNativePG, Redis replication and Sentinel need, and no more'(objs, f, v = PLAIN) {
+    if (v.db !== 'cnpg' || v.redis !== 'sentinel') return [];
+    const nps = objs.filter((o) => o.kind === 'NetworkPolicy');
+    const [c] = clusterOf(objs);
+    const labels = (kind, name) => find(objs, kind, name)?.spec?.template?.metadata?.labels;
+    const tc = container(find(objs, 'Deployment', 'triad'), 'triad');
+    const gatewayNs = find(objs, 'HTTPRoute', 'triad')?.spec?.parentRefs?.[0]?.namespace;
+    const pods = {
+      triad: { ns: NS, labels: labels('Deployment', 'triad'), ports: Object.fromEntries((tc?.ports ?? []).map((x) => [x.name, x.containerPort])) },
+      migrate: { ns: NS, labels: labels('Job', MIGRATE_JOB) },
+      'pg-primary': { ns: NS, labels: cnpgPodLabels(c, 'primary') },
+      'pg-replica': { ns: NS, labels: cnpgPodLabels(c, 'replica') },
+      redis: { ns: NS, labels: labels('StatefulSet', 'redis') },
+      sentinel: { ns: NS, labels: labels('StatefulSet', 'redis-sentinel') },
+      operator: { ns: 'cnpg-system', labels: { 'app.kubernetes.io/name': 'cloudnative-pg' } },
+      prometheus: { ns: 'monitoring', labels: { 'app.kubernetes.io/name': 'prometheus' } },
+      gateway: { ns: gatewayNs, labels: { app: 'gateway-proxy' } },
+      'other-namespace': { ns: 'elsewhere', labels: { app: 'x' } },
+      internet: { ip: '203.0.113.7' },
+    };
+    const ports = [5432, 8000, 9187, 6379, 26379, 8080, 8081, 443, 6443];
+    const want = new Set([
+      'triad>pg-primary:5432', 'migrate>pg-primary:5432',
+      ...['pg-primary', 'pg-replica'].flatMap((a) => ['pg-primary', 'pg-replica'].flatMap((b) => [`${a}>${b}:5432`, `${a}>${b}:8000`])),
+      ...['pg-primary', 'pg-replica'].flatMap((x) => [`operator>${x}:8000`, `operator>${x}:5432`, `prometheus>${x}:9187`, `${x}>internet:443`, `${x}>internet:6443`]),
+      'triad>redis:6379', 'triad>sentinel:26379', 'redis>redis:6379', 'sentinel>redis:6379', 'redis>sentinel:26379', 'sentinel>sentinel:26379',
+      'gateway>triad:8080', 'prometheus>triad:8081',
+    ]);
+    // The instances admit the service and the Job on 5432 whichever is primary (roles move);
+    // it is their egress that keeps them to the primary.
+    const wantIngress = new Set([...want, 'triad>pg-replica:5432', 'migrate>pg-replica:5432']);
+    const p = [];
+    const ours = (x) => x.ns === NS && !x.ip;
+    for (const [a, from] of Object.entries(pods)) for (const [b, to] of Object.entries(pods)) {
+      if (!ours(from) && !ours(to)) continue; // neither end is ours
+      for (const port of ports) {
+        const k = `${a}>${b}:${port}`;
+        const both = npAllows(nps, from, to, port);
+        if (both && !want.has(k)) p.push(`admits ${k}, which nothing needs`);
+        if (!both && want.has(k)) p.push(`blocks ${k}, which is needed`);
+        // Each side tight by itself: ingress of our pods, egress of our pods.
+        if (ours(to) && npAllows(nps, from, to, port, { ingress: true }) && !wantIngress.has(k)) p.push(`ingress of ${b} admits ${k}, which nothing needs`);
+        if (ours(from) && npAllows(nps, from, to, port, { egress: true }) && !want.has(k)) p.push(`egress of ${a} admits ${k}, which nothing needs`);
+      }
+    }
     return p;
   },
 

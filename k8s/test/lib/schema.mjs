@@ -12,6 +12,7 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { strictDtsErrors, resolveModule } from './strict-dts.mjs';
+import { crdErrors, CRD_GROUPS } from './crd.mjs';
 
 const require = createRequire(import.meta.url);
 const clientNodeRoot = require.resolve('@kubernetes/client-node/package.json').replace(/package\.json$/, '');
@@ -31,6 +32,8 @@ export const VALIDATORS = {
   '@kubernetes/client-node': clientNode.version,
   '@kubernetes-models/gateway-api': require('@kubernetes-models/gateway-api/package.json').version,
   '@kubernetes-models/prometheus-operator': require('@kubernetes-models/prometheus-operator/package.json').version,
+  // with the vendored CRDs of crds/ (lib/crd.mjs)
+  ajv: require('ajv/package.json').version,
 };
 
 // Custom resources: API group -> the package with its CRD schemas (validators and .d.ts).
@@ -45,12 +48,17 @@ function splitApiVersion(apiVersion) {
   return i < 0 ? { group: '', version: apiVersion } : { group: apiVersion.slice(0, i), version: apiVersion.slice(i + 1) };
 }
 
-/** kubernetes-models: JSON-schema (types, required, enums). Returns a list of messages. */
+/**
+ * kubernetes-models: JSON-schema (types, required, enums); the custom resources of a vendored
+ * CRD (lib/crd.mjs, k8s/test/crds/): its own openAPIV3Schema, unknown fields rejected.
+ * Returns a list of messages.
+ */
 export async function jsonSchemaErrors(obj) {
   if (!obj || typeof obj.apiVersion !== 'string' || typeof obj.kind !== 'string') {
     return ['apiVersion and kind must be strings'];
   }
   const { group, version } = splitApiVersion(obj.apiVersion);
+  if (CRD_GROUPS.has(group)) return crdErrors(obj) ?? [`no schema for ${obj.apiVersion} ${obj.kind} in the vendored CRDs (k8s/test/crds/)`];
   const modulePath = crdModule(group, version, obj.kind) ?? (group ? `kubernetes-models/${group}/${version}/${obj.kind}` : `kubernetes-models/${version}/${obj.kind}`);
   let mod;
   try {
@@ -72,6 +80,12 @@ export async function jsonSchemaErrors(obj) {
 /** client-node models: every field must be one the API defines at that place. */
 export function strictFieldErrors(obj) {
   const { group, version } = splitApiVersion(obj.apiVersion ?? '');
+  // A vendored CRD's schema rejects unknown fields itself; its metadata is the API's ObjectMeta.
+  if (CRD_GROUPS.has(group)) {
+    const errors = [];
+    walk(obj.metadata, 'V1ObjectMeta', '/metadata', errors);
+    return errors;
+  }
   const crd = crdModule(group, version, obj.kind);
   if (crd) return strictDtsErrors(obj, resolveModule(crd, clientNodeRoot));
   const typeName = version.charAt(0).toUpperCase() + version.slice(1) + obj.kind;

@@ -67,7 +67,10 @@ class SettingsTest {
             "SERVER_PORT, 70000, 'SERVER_PORT=''70000'' is invalid: expected a port number'",
             "DB_URL, postgres://x/y, 'DB_URL=''postgres://x/y'' is invalid: expected a JDBC URL'",
             "REDIS_URL, localhost:6379, 'REDIS_URL=''localhost:6379'' is invalid: expected a URL such as redis://host:6379'",
-            "DB_PASSWORD_FILE, /no/such/file, 'DB_PASSWORD_FILE=''/no/such/file'' cannot be read'"})
+            "DB_PASSWORD_FILE, /no/such/file, 'DB_PASSWORD_FILE=''/no/such/file'' cannot be read'",
+            "REDIS_SENTINELS, sentinel1, 'REDIS_SENTINELS=''sentinel1'' is invalid: expected a comma-separated list of host:port'",
+            "REDIS_SENTINELS, 's1:26379,s2:0', 'REDIS_SENTINELS=''s1:26379,s2:0'' is invalid'",
+            "REDIS_MASTER_NAME, 'my master', 'REDIS_MASTER_NAME=''my master'' is invalid: expected the master name'"})
     void badValuesFailWithOneLineNamingTheVariable(String name, String value, String message) {
         Map<String, String> env = new HashMap<>();
         env.put(name, value);
@@ -114,5 +117,17 @@ class SettingsTest {
         env.put("AUTH_JWKS_FILE", priv.toString());
         ConfigException e = assertThrows(ConfigException.class, () -> Settings.load(Config.create(), env));
         assertThat(e.getMessage(), containsString("holds a private key: mount the public key set only"));
+    }
+
+    @Test
+    void redisThroughSentinelWhenSentinelsAreGiven() {
+        Settings plain = Settings.load(Config.create(), Map.of());
+        assertThat(plain.redisThroughSentinel(), is(false));
+        assertThat(plain.redisMasterName(), is("triad"));
+        Settings sentinel = Settings.load(Config.create(), Map.of(
+                "REDIS_SENTINELS", "sentinel1:26379, sentinel2:26379,sentinel3:26379", "REDIS_MASTER_NAME", "cache"));
+        assertThat(sentinel.redisThroughSentinel(), is(true));
+        assertThat(sentinel.redisSentinels(), is(java.util.List.of("sentinel1:26379", "sentinel2:26379", "sentinel3:26379")));
+        assertThat(sentinel.redisMasterName(), is("cache"));
     }
 }
