@@ -116,6 +116,7 @@ endif
 	$(COMPOSE) up -d --wait --remove-orphans
 	@port=$$(sed -n 's/^TRIAD_PORT=//p' $(TRIAD_ENV) | tail -n1); bind=$$(sed -n 's/^TRIAD_BIND=//p' $(TRIAD_ENV) | tail -n1); \
 	 echo "triad is up: http://$${bind:-127.0.0.1}:$${port:-9999}/"
+	@echo "$(AUTH_BANNER)"
 
 # Records the mode in compose/.env; leaving the HA profile first makes sure that the plain
 # stack's single PostgreSQL (the volume pgdata) holds the current data and waits for no standby.
@@ -282,3 +283,45 @@ _observe-secrets: secrets
 	 printf '{"redis://redis:6379":"%s"}' "$$v" > "$$dir/redis_exporter_passwords.json.tmp"; \
 	 chmod 444 "$$dir/redis_exporter_passwords.json.tmp"; \
 	 mv -f "$$dir/redis_exporter_passwords.json.tmp" "$$dir/redis_exporter_passwords.json"
+
+# ---- Authentication (io.triad.auth, compose/auth.yaml; README "Authentication") -------------
+# `make up AUTH=1` requires bearer tokens for item writes, signed by a development issuer whose
+# key pair is made in the secrets folder on first use (compose/dev-issuer.mjs). The mode is
+# remembered as TRIAD_AUTH in compose/.env, so later commands (up, deploy, e2e) keep it;
+# `make up AUTH=0` goes back to open writes. (Independent of any other mode line in compose/.env.)
+TRIAD_AUTH := $(shell sed -n 's/^TRIAD_AUTH=//p' $(TRIAD_ENV) 2>/dev/null | tail -n1)
+AUTH ?= $(TRIAD_AUTH)
+AUTH_ON := $(filter 1,$(AUTH))
+# The development issuer's iss and aud, as compose/auth.yaml gives them to the instances.
+DEV_ISSUER = $(shell sed -n 's/^ *AUTH_ISSUER: *//p' compose/auth.yaml)
+DEV_AUDIENCE = $(shell sed -n 's/^ *AUTH_AUDIENCE: *//p' compose/auth.yaml)
+COMPOSE += $(if $(AUTH_ON),-f compose/auth.yaml)
+SCOPE ?= items:write
+TTL ?= 1h
+AUTH_BANNER = $(if $(AUTH_ON),authentication on: item writes need a bearer token (make token; make up AUTH=0 turns it off),authentication off: anyone who reaches the port can create$(,) change and delete items (make up AUTH=1 requires tokens))
+, := ,
+# The secrets folder (TRIAD_SECRETS_DIR of compose/.env, relative to compose/), as the secret targets resolve it.
+SECRETS_DIR_SH = dir=$$(sed -n 's/^TRIAD_SECRETS_DIR=//p' $(TRIAD_ENV) | tail -n1); dir=$${dir:-./secrets}; case "$$dir" in /*) ;; *) dir=compose/$$dir;; esac
+up: _auth-mode
+deploy: _auth-mode
+# Before anything starts a container: with AUTH on, Compose needs the public key set's file.
+_db-roles-check: _auth-mode
+
+.PHONY: _auth-mode
+_auth-mode: secrets $(if $(AUTH_ON),_need-node)
+	@case "$(AUTH)" in ""|0|1) ;; *) echo "AUTH='$(AUTH)' is invalid: expected 1 (tokens required) or 0 (open writes)"; exit 1;; esac
+	@if [ -n "$(AUTH)" ] && [ "$(AUTH)" != "$(TRIAD_AUTH)" ]; then \
+	   { grep -v '^TRIAD_AUTH=' $(TRIAD_ENV); echo "TRIAD_AUTH=$(AUTH)"; } > $(TRIAD_ENV).tmp && chmod 600 $(TRIAD_ENV).tmp && mv $(TRIAD_ENV).tmp $(TRIAD_ENV); \
+	   echo "Recorded TRIAD_AUTH=$(AUTH) in $(TRIAD_ENV): later make commands keep this mode."; \
+	 fi
+	@$(if $(AUTH_ON),$(SECRETS_DIR_SH); node compose/dev-issuer.mjs keygen "$$dir")
+
+.PHONY: token
+token: _need-node ## Print a bearer token of the development issuer (make up AUTH=1) for curl: SCOPE=items:write TTL=1h
+	@[ -f $(TRIAD_ENV) ] || { echo "$(TRIAD_ENV) is missing: start the stack with 'make up AUTH=1' first."; exit 1; }
+	@[ -n "$(AUTH_ON)" ] || echo "(authentication is off in this stack, so no token is needed: make up AUTH=1 turns it on)" >&2
+	@$(SECRETS_DIR_SH); node compose/dev-issuer.mjs token "$$dir" "$(DEV_ISSUER)" "$(DEV_AUDIENCE)" "$(SCOPE)" "$(TTL)"
+
+.PHONY: k8s-prod-check
+k8s-prod-check: _need-node _need-kubectl $(K8S_TEST)/node_modules ## Before deploying k8s/overlays/prod: fails while authentication is missing or its placeholders (issuer, audience, JWKS URL, issuer address) are unset (OVERLAY=dir for another)
+	cd $(K8S_TEST) && node auth-check.mjs $(if $(OVERLAY),$(abspath $(OVERLAY)),../overlays/prod)

@@ -2,6 +2,7 @@ package io.triad;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -16,6 +17,9 @@ import io.helidon.webserver.observe.ObserveFeature;
 import io.helidon.webserver.observe.health.HealthObserver;
 import io.helidon.webserver.observe.metrics.MetricsObserver;
 
+import io.triad.auth.AuthFilter;
+import io.triad.auth.AuthSettings;
+import io.triad.auth.TokenVerifier;
 import io.triad.cluster.Cluster;
 import io.triad.cluster.ClusterService;
 import io.triad.cluster.InstanceInfo;
@@ -52,6 +56,8 @@ public final class Triad implements AutoCloseable {
     private final ItemRepository items;
     private final ItemCache cache;
     private final RequestMetrics requestMetrics;
+    /** Built once: its key cache is shared by every request (and by a routing built twice). */
+    private final Optional<AuthFilter> auth;
     private final ScheduledExecutorService background;
     /** Its own thread: a heartbeat stalled on Redis must not let the fence's lease run out. */
     private final ScheduledExecutorService fenceReader;
@@ -70,6 +76,7 @@ public final class Triad implements AutoCloseable {
         fence.poll();
         this.cache = new ItemCache(redis, fence, settings.cacheTtl(), registry);
         this.requestMetrics = new RequestMetrics(registry);
+        this.auth = settings.auth().map(a -> new AuthFilter(a, new TokenVerifier(a), registry));
         registerClusterMetrics(registry);
         io.triad.metrics.JvmMetrics.register(registry);
         this.background = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform()
@@ -135,8 +142,10 @@ public final class Triad implements AutoCloseable {
 
     public void routing(HttpRouting.Builder routing) {
         routing.addFilter(new PublicRequestFilter(settings.instanceId(), draining::isDraining,
-                        cluster::countRequest, requestMetrics))
-                .register("/api/items", new ItemService(items, cache))
+                        cluster::countRequest, requestMetrics));
+        // After the public filter: a refusal has its request id, instance header and metrics.
+        auth.ifPresent(routing::addFilter);
+        routing.register("/api/items", new ItemService(items, cache))
                 .register("/api/stats", new io.triad.metrics.StatsService(cluster, requestMetrics,
                         Metrics.globalRegistry(), io.triad.metrics.StatsService.prometheusFrom(System.getenv())))
                 .register("/api", new ClusterService(cluster))
@@ -152,6 +161,13 @@ public final class Triad implements AutoCloseable {
         server = builder.build().start();
         LOG.log(System.Logger.Level.INFO, "triad " + cluster.self().version() + " instance " + settings.instanceId()
                 + " serving on :" + server.port() + ", admin on :" + server.port(ADMIN_SOCKET));
+        LOG.log(System.Logger.Level.INFO, settings.auth()
+                .map(a -> "authentication on: item writes need a bearer token with scope " + AuthSettings.WRITE_SCOPE
+                        + " from issuer " + a.issuer() + " for audience " + a.audience() + ", keys from "
+                        + a.jwksUrl().map(Object::toString).orElseGet(() -> a.jwksFile().orElseThrow().toString())
+                        + (a.tokenForReads() ? "; item reads need a token too" : "; item reads are public"))
+                .orElse("authentication off: anyone who reaches this port can create, change and delete items "
+                        + "(set AUTH_ISSUER and AUTH_AUDIENCE to require bearer tokens)"));
         return server;
     }
 

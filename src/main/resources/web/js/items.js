@@ -26,6 +26,8 @@ export function startItems() {
   const submit = document.getElementById('item-submit');
   const formStatus = document.getElementById('form-status');
   const formError = document.getElementById('form-error');
+  const tokenField = document.getElementById('item-token-field');
+  const tokenInput = document.getElementById('item-token');
   const inputs = Object.fromEntries(FIELDS.map((f) => [f, document.getElementById(`item-${f}`)]));
   const errors = Object.fromEntries(FIELDS.map((f) => [f, document.getElementById(`item-${f}-error`)]));
 
@@ -45,6 +47,9 @@ export function startItems() {
   // A submission that got no definite answer keeps its key: submitting the same body
   // again reuses it, so the service creates the item at most once.
   let pending = null; // {key, body}
+  // The bearer token, once the service asked for one (401): in this variable only, never in
+  // storage, a cookie or the URL, so it is gone when the page is closed or reloaded.
+  let token = '';
 
   function clearErrors() {
     for (const f of FIELDS) clearFieldError(f);
@@ -90,6 +95,12 @@ export function startItems() {
     const body = buildBody();
     if (!pending || pending.body !== body) pending = { key: uuid(), body };
     const { key } = pending;
+    const typed = tokenInput.value.trim();
+    if (typed) {
+      token = typed.replace(/^Bearer\s+/i, '');
+      tokenInput.value = '';
+      tokenInput.placeholder = 'a token is set for this page; paste another to replace it';
+    }
 
     submit.disabled = true;
     form.setAttribute('aria-busy', 'true');
@@ -99,7 +110,10 @@ export function startItems() {
       for (let attempt = 0; ; attempt++) {
         r = await request('/api/items', {
           method: 'POST',
-          headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key },
+          headers: {
+            'Content-Type': 'application/json', 'Idempotency-Key': key,
+            ...(token ? { Authorization: `Bearer ${token}` } : {}),
+          },
           body,
           timeoutMs: 5000,
         });
@@ -132,6 +146,15 @@ export function startItems() {
       return;
     }
     pending = null;
+    if (r.status === 401) {
+      // Missing, expired or refused: ask for a (new) token and forget the old one.
+      token = '';
+      tokenInput.placeholder = '';
+      tokenField.hidden = false;
+      showFormError(`Not saved: ${describeFailure(r)}. Paste an access token above and submit again.`);
+      tokenInput.focus();
+      return;
+    }
     const detail = r.json && typeof r.json.detail === 'string' ? r.json.detail : '';
     const field = r.status === 400 ? fieldOf(detail) : null;
     if (field) {

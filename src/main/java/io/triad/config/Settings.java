@@ -17,6 +17,8 @@ import java.util.function.Function;
 
 import io.helidon.config.Config;
 
+import io.triad.auth.AuthSettings;
+
 /**
  * The service's settings: the environment variables of the contract, with defaults from
  * {@code application.yaml} (key {@code triad.<variable in lower case>}).
@@ -35,7 +37,8 @@ public record Settings(String instanceId,
                        int adminPort,
                        Duration shutdownGrace,
                        List<String> redisSentinels,
-                       String redisMasterName) {
+                       String redisMasterName,
+                       Optional<AuthSettings> auth) {
 
     public static Settings load(Config config, Map<String, String> env) {
         Source source = new Source(config.get("triad"), env);
@@ -54,7 +57,8 @@ public record Settings(String instanceId,
                 source.optional("REDIS_SENTINELS").map(v -> source.parse("REDIS_SENTINELS", v, Settings::sentinels,
                         "a comma-separated list of host:port, such as sentinel1:26379,sentinel2:26379,sentinel3:26379"))
                         .orElse(List.of()),
-                source.required("REDIS_MASTER_NAME", Settings::masterName, "the master name the sentinels monitor, such as triad"));
+                source.required("REDIS_MASTER_NAME", Settings::masterName, "the master name the sentinels monitor, such as triad"),
+                auth(source));
     }
 
     /** Redis is found through Sentinel (REDIS_SENTINELS set), and REDIS_URL's host and port are not used. */
@@ -120,6 +124,75 @@ public record Settings(String instanceId,
             throw new IllegalArgumentException();
         }
         return d;
+    }
+
+    /**
+     * Bearer-token authentication (io.triad.auth): on when AUTH_ISSUER and AUTH_AUDIENCE are
+     * set, which then need exactly one of AUTH_JWKS_URL and AUTH_JWKS_FILE; off when neither is
+     * set, and then no other AUTH_ variable may be (a half-configured authentication must not
+     * start as an open service).
+     */
+    private static Optional<AuthSettings> auth(Source source) {
+        Optional<String> issuer = source.optional("AUTH_ISSUER");
+        Optional<String> audience = source.optional("AUTH_AUDIENCE");
+        Optional<String> url = source.optional("AUTH_JWKS_URL");
+        Optional<String> file = source.optional("AUTH_JWKS_FILE");
+        Optional<String> reads = source.optional("AUTH_READS");
+        if (issuer.isEmpty() && audience.isEmpty()) {
+            for (var other : Map.of("AUTH_JWKS_URL", url, "AUTH_JWKS_FILE", file, "AUTH_READS", reads).entrySet()) {
+                if (other.getValue().isPresent()) {
+                    throw new ConfigException(other.getKey() + " is set but AUTH_ISSUER and AUTH_AUDIENCE are not: "
+                            + "set both to turn authentication on, or unset " + other.getKey());
+                }
+            }
+            return Optional.empty();
+        }
+        if (issuer.isEmpty() || audience.isEmpty()) {
+            String missing = issuer.isEmpty() ? "AUTH_ISSUER" : "AUTH_AUDIENCE";
+            throw new ConfigException(missing + " is not set: expected " + (issuer.isEmpty()
+                    ? "the issuer (iss) of the access tokens, such as https://idp.example.com/realms/triad"
+                    : "the audience (aud) the access tokens name for this API, such as triad")
+                    + " (" + (issuer.isEmpty() ? "AUTH_AUDIENCE" : "AUTH_ISSUER") + " is set: set both, or neither for no authentication)");
+        }
+        if (url.isPresent() == file.isPresent()) {
+            throw new ConfigException((url.isPresent() ? "AUTH_JWKS_URL and AUTH_JWKS_FILE are both set" : "AUTH_JWKS_URL is not set")
+                    + ": expected exactly one, the issuer's key set as an https:// URL (its jwks_uri) or a mounted JSON file");
+        }
+        Optional<java.net.URI> jwksUrl = url.map(v -> source.parse("AUTH_JWKS_URL", v, Settings::jwksUrl,
+                "an https:// URL of the issuer's key set (its jwks_uri; http:// only for localhost), "
+                        + "such as https://idp.example.com/realms/triad/protocol/openid-connect/certs"));
+        Optional<Path> jwksFile = file.map(v -> {
+            Path path = Path.of(v);
+            try {
+                com.nimbusds.jose.jwk.JWKSet set = com.nimbusds.jose.jwk.JWKSet.load(path.toFile());
+                if (set.getKeys().stream().anyMatch(com.nimbusds.jose.jwk.JWK::isPrivate)) {
+                    throw new ConfigException("AUTH_JWKS_FILE='" + v + "' holds a private key: mount the public key set only");
+                }
+                if (set.isEmpty()) {
+                    throw new ConfigException("AUTH_JWKS_FILE='" + v + "' holds no key: expected the issuer's public keys, {\"keys\":[...]}");
+                }
+            } catch (IOException | java.text.ParseException e) {
+                throw new ConfigException("AUTH_JWKS_FILE='" + v + "' cannot be read as a JWK set ("
+                        + e.getClass().getSimpleName() + "): expected a readable JSON file {\"keys\":[...]}");
+            }
+            return path;
+        });
+        boolean tokenForReads = source.parse("AUTH_READS", reads.orElse("public"), v -> switch (v) {
+            case "public" -> false;
+            case "token" -> true;
+            default -> throw new IllegalArgumentException();
+        }, "public (item reads need no token, the default) or token");
+        return Optional.of(new AuthSettings(issuer.get(), audience.get(), jwksUrl, jwksFile, tokenForReads));
+    }
+
+    private static java.net.URI jwksUrl(String value) {
+        java.net.URI uri = java.net.URI.create(value);
+        String host = uri.getHost();
+        boolean local = "localhost".equals(host) || "127.0.0.1".equals(host) || "[::1]".equals(host);
+        if (uri.getHost() == null || !("https".equals(uri.getScheme()) || "http".equals(uri.getScheme()) && local)) {
+            throw new IllegalArgumentException();
+        }
+        return uri;
     }
 
     /** Where a value comes from: the environment first, then application.yaml. */

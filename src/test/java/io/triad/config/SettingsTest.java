@@ -79,6 +79,46 @@ class SettingsTest {
         assertThat(e.getMessage(), not(containsString("\n")));
     }
 
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "AUTH_ISSUER=https://idp.test | AUTH_AUDIENCE is not set: expected the audience (aud)",
+            "AUTH_AUDIENCE=triad | AUTH_ISSUER is not set: expected the issuer (iss)",
+            "AUTH_JWKS_URL=https://idp.test/certs | AUTH_JWKS_URL is set but AUTH_ISSUER and AUTH_AUDIENCE are not",
+            "AUTH_READS=token | AUTH_READS is set but AUTH_ISSUER and AUTH_AUDIENCE are not",
+            "AUTH_ISSUER=https://idp.test,AUTH_AUDIENCE=triad | AUTH_JWKS_URL is not set: expected exactly one",
+            "AUTH_ISSUER=https://idp.test,AUTH_AUDIENCE=triad,AUTH_JWKS_URL=https://idp.test/certs,AUTH_JWKS_FILE=/k | AUTH_JWKS_URL and AUTH_JWKS_FILE are both set",
+            "AUTH_ISSUER=https://idp.test,AUTH_AUDIENCE=triad,AUTH_JWKS_URL=http://idp.test/certs | AUTH_JWKS_URL='http://idp.test/certs' is invalid: expected an https:// URL",
+            "AUTH_ISSUER=https://idp.test,AUTH_AUDIENCE=triad,AUTH_JWKS_FILE=/no/such/jwks.json | AUTH_JWKS_FILE='/no/such/jwks.json' cannot be read as a JWK set",
+            "AUTH_ISSUER=https://idp.test,AUTH_AUDIENCE=triad,AUTH_JWKS_URL=https://idp.test/certs,AUTH_READS=private | AUTH_READS='private' is invalid: expected public"})
+    void badAuthenticationSettingsFailWithOneLine(String assignments, String message) {
+        Map<String, String> env = new HashMap<>();
+        for (String assignment : assignments.split(",")) {
+            env.put(assignment.substring(0, assignment.indexOf('=')).strip(), assignment.substring(assignment.indexOf('=') + 1).strip());
+        }
+        ConfigException e = assertThrows(ConfigException.class, () -> Settings.load(Config.create(), env));
+        assertThat(e.getMessage(), containsString(message));
+        assertThat(e.getMessage(), not(containsString("\n")));
+    }
+
+    @Test
+    void authenticationIsOffUnlessConfiguredAndAKeySetFileMustBePublic(@TempDir Path dir) throws Exception {
+        assertThat(Settings.load(Config.create(), Map.of()).auth().isPresent(), is(false));
+        com.nimbusds.jose.jwk.ECKey key = new com.nimbusds.jose.jwk.gen.ECKeyGenerator(com.nimbusds.jose.jwk.Curve.P_256)
+                .keyID("k").generate();
+        Path pub = dir.resolve("jwks.json");
+        Files.writeString(pub, new com.nimbusds.jose.jwk.JWKSet(key).toPublicJWKSet().toString());
+        Map<String, String> env = new HashMap<>(Map.of("AUTH_ISSUER", "https://idp.test", "AUTH_AUDIENCE", "triad",
+                "AUTH_JWKS_FILE", pub.toString()));
+        var auth = Settings.load(Config.create(), env).auth().orElseThrow();
+        assertThat(auth.jwksFile().orElseThrow(), is(pub));
+        assertThat(auth.tokenForReads(), is(false));
+        Path priv = dir.resolve("private.json");
+        Files.writeString(priv, new com.nimbusds.jose.jwk.JWKSet(key).toString(false));
+        env.put("AUTH_JWKS_FILE", priv.toString());
+        ConfigException e = assertThrows(ConfigException.class, () -> Settings.load(Config.create(), env));
+        assertThat(e.getMessage(), containsString("holds a private key: mount the public key set only"));
+    }
+
     @Test
     void redisThroughSentinelWhenSentinelsAreGiven() {
         Settings plain = Settings.load(Config.create(), Map.of());
