@@ -778,6 +778,8 @@ export const checks = {
       ...['pg-primary', 'pg-replica'].flatMap((x) => [`operator>${x}:8000`, `operator>${x}:5432`, `prometheus>${x}:9187`, `${x}>internet:443`, `${x}>internet:6443`]),
       'triad>redis:6379', 'triad>sentinel:26379', 'redis>redis:6379', 'sentinel>redis:6379', 'redis>sentinel:26379', 'sentinel>sentinel:26379',
       'gateway>triad:8080', 'prometheus>triad:8081',
+      // The token issuer's key set (components/auth), outside the cluster.
+      ...(find(objs, 'NetworkPolicy', 'triad-auth-issuer') ? ['triad>internet:443'] : []),
     ]);
     // The instances admit the service and the Job on 5432 whichever is primary (roles move);
     // it is their egress that keeps them to the primary.
