@@ -236,3 +236,18 @@ _observe-secrets: secrets
 	 printf '{"redis://redis:6379":"%s"}' "$$v" > "$$dir/redis_exporter_passwords.json.tmp"; \
 	 chmod 444 "$$dir/redis_exporter_passwords.json.tmp"; \
 	 mv -f "$$dir/redis_exporter_passwords.json.tmp" "$$dir/redis_exporter_passwords.json"
+
+# ---- Backups and restore (issue 19; compose/backup.sh, README "Backups and restore") --------
+.PHONY: backup backups restore backup-test
+backup: _need-docker secrets ## Take a base backup now (prints its label, start/end LSN and time, size)
+	@COMPOSE="$(COMPOSE)" compose/backup.sh backup
+
+backups: _need-docker secrets ## List the base backups and the time range the WAL covers (what make restore can reach)
+	@COMPOSE="$(COMPOSE)" compose/backup.sh list
+
+restore: _need-docker secrets ## Restore the latest state, or AT="2026-12-03 10:20:00+00", into the running stack (web tier down meanwhile)
+	@COMPOSE="$(COMPOSE)" compose/backup.sh restore "$(AT)"
+
+backup-test: _need-node ## The restore command's refusals against fixture backups (no stack; part of make test)
+	node --test --test-reporter=spec compose/test/*.test.mjs
+test: backup-test

@@ -1,5 +1,5 @@
 // make chaos: the fault drills of issue 9 against the running Compose stack (make up first).
-//   node chaos/chaos.mjs [stop] [kill] [pg-lock] [redis] [alert]
+//   node chaos/chaos.mjs [stop] [kill] [pg-lock] [redis] [alert] [restore]
 // Default: stop, kill, pg-lock, redis. `alert` (issue 11) needs the observe profile (make up
 // OBSERVE=1): it times TriadInstanceDown in Alertmanager against the rule's for + one scrape.
 // Environment: CHAOS_ROUNDS (10 per failover drill), CHAOS_RATE (requests/s of the load, 60).
@@ -8,6 +8,7 @@ import { failover } from './drills/failover.mjs';
 import { pgLock } from './drills/pg-lock.mjs';
 import { redisFaults } from './drills/redis.mjs';
 import { alertDrill } from './drills/alert.mjs';
+import { restoreDrill } from './drills/restore.mjs';
 import { restoreInstances } from '../e2e/lib/stack.mjs';
 
 const ROUNDS = Number(process.env.CHAOS_ROUNDS ?? 10);
@@ -17,6 +18,8 @@ const DRILLS = {
   'pg-lock': () => pgLock(),
   redis: () => redisFaults(),
   alert: () => alertDrill(Number(process.env.CHAOS_ALERT_ROUNDS ?? 3)),
+  // Issue 19: a point-in-time restore and a lost PostgreSQL volume (chaos/drills/restore.mjs).
+  restore: async () => (await restoreDrill()).broken,
 };
 const DEFAULT = ['stop', 'kill', 'pg-lock', 'redis'];
 
