@@ -185,7 +185,9 @@ restore() {
     local chain_now
     chain_now=$(ident_su)
     deadline=$(( $(date +%s) + 600 ))
-    until $COMPOSE run --rm --no-deps -T backup-list 2>/dev/null | grep -q "^base $chain_now "; do
+    # (The list into a variable first: with pipefail, grep -q closing the pipe early would fail
+    # the pipeline and this wait would never end.)
+    until grep -q "^base $chain_now " <<<"$($COMPOSE run --rm --no-deps -T backup-list 2>/dev/null || true)"; do
         [ "$(date +%s)" -lt "$deadline" ] || die "no base backup of the restored database within 10 min: see make logs SERVICE=backup (web1-web3 stay stopped; make up starts them)."
         sleep 1
     done
