@@ -196,7 +196,7 @@ restore() {
     t1=$(now)
     local items; items=$(psql_su "SELECT count(*) FROM items")
     if [ "$target" = end ]; then
-        say "Restored to the end of the WAL: the last transaction committed at ${last:+$(fmt "$last")}${last:-(none after the base backup)}."
+        say "Restored to the end of the WAL: the last transaction committed at $([ -n "$last" ] && fmt "$last" || say '(none after the base backup)')."
     else
         say "Restored to $(fmt "$TARGET")."
     fi
