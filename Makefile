@@ -325,3 +325,18 @@ token: _need-node ## Print a bearer token of the development issuer (make up AUT
 .PHONY: k8s-prod-check
 k8s-prod-check: _need-node _need-kubectl $(K8S_TEST)/node_modules ## Before deploying k8s/overlays/prod: fails while authentication is missing or its placeholders (issuer, audience, JWKS URL, issuer address) are unset (OVERLAY=dir for another)
 	cd $(K8S_TEST) && node auth-check.mjs $(if $(OVERLAY),$(abspath $(OVERLAY)),../overlays/prod)
+
+# ---- Backups and restore (issue 19; compose/backup.sh, README "Backups and restore") --------
+.PHONY: backup backups restore backup-test
+backup: _need-docker secrets ## Take a base backup now (prints its label, start/end LSN and time, size)
+	@COMPOSE="$(COMPOSE)" compose/backup.sh backup
+
+backups: _need-docker secrets ## List the base backups and the time range the WAL covers (what make restore can reach)
+	@COMPOSE="$(COMPOSE)" compose/backup.sh list
+
+restore: _need-docker secrets ## Restore the latest state, or AT="2026-12-03 10:20:00+00", into the running stack (web tier down meanwhile)
+	@COMPOSE="$(COMPOSE)" compose/backup.sh restore "$(AT)"
+
+backup-test: _need-node ## The restore command's refusals against fixture backups (no stack; part of make test)
+	node --test --test-reporter=spec compose/test/*.test.mjs
+test: backup-test

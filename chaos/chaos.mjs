@@ -1,9 +1,9 @@
 // make chaos: the fault drills of issue 9 against the running Compose stack (make up first).
 //   node chaos/chaos.mjs [stop] [kill] [pg-lock] [redis] [alert] [pg-freeze] [instance-cut-from-pg]
-//                        [ha | redis-primary-kill pg-primary-kill pg-standby-down]
+//                        [ha | redis-primary-kill pg-primary-kill pg-standby-down] [restore]
 // Default: stop, kill, pg-lock, redis, pg-freeze, instance-cut-from-pg. `ha` (issue 18) needs the
 // HA profile (make up HA=1): the data tier's three drills, then pg-freeze and instance-cut-from-pg.
-// `alert` (issue 11) needs the observe profile (make up
+// `restore` (issue 19): make backup, make restore AT=..., volume loss. `alert` (issue 11) needs the observe profile (make up
 // OBSERVE=1): it times TriadInstanceDown in Alertmanager against the rule's for + one scrape.
 // Environment: CHAOS_ROUNDS (10 per failover drill), CHAOS_RATE (requests/s of the load, 60).
 // Prints a table per drill and exits 1 when any promise was broken.
@@ -16,6 +16,7 @@ import { instanceCutFromPg } from './drills/instance-cut-from-pg.mjs';
 import { redisPrimaryKill } from './drills/redis-primary-kill.mjs';
 import { pgPrimaryKill } from './drills/pg-primary-kill.mjs';
 import { pgStandbyDown } from './drills/pg-standby-down.mjs';
+import { restoreDrill } from './drills/restore.mjs';
 import { restoreInstances } from '../e2e/lib/stack.mjs';
 
 const ROUNDS = Number(process.env.CHAOS_ROUNDS ?? 10);
@@ -31,6 +32,8 @@ const DRILLS = {
   'redis-primary-kill': () => redisPrimaryKill(),
   'pg-primary-kill': () => pgPrimaryKill(),
   'pg-standby-down': () => pgStandbyDown(),
+  // Issue 19: a point-in-time restore and a lost PostgreSQL volume (chaos/drills/restore.mjs).
+  restore: async () => (await restoreDrill()).broken,
 };
 // Groups: a name that stands for several drills, in order.
 const GROUPS = {

@@ -47,7 +47,12 @@ import redis.clients.jedis.resps.ScanResult;
  * so are the leases of any fill still in flight. A bump during the cleaning fails the update.</li>
  * </ol>
  * Assumed: one Redis process at a time (no split brain between two primaries), clocks that run
- * at the same rate (not synchronised), and a PostgreSQL that is not itself rolled back. Left
+ * at the same rate (not synchronised), and a PostgreSQL that is not itself rolled back. A
+ * restore from backup (make restore, compose/backup.sh) does roll it back, the fence row with
+ * the rest: the restored row may say "clean" for a Redis that holds copies of rows written after
+ * the restore's target. So the restore bumps {@code generation} in the restored database before
+ * any instance starts: no instance trusts the cache again until one has cleaned it (4.), which
+ * removes every copy from before the restore. Left
  * open: a write whose delete fails and whose bump then fails for {@link #BUMP_GIVE_UP} (any
  * error: PostgreSQL lost right after the write's own commit, the control pool or the row's
  * lock unavailable that long): it is answered, the bump is retried every poll until it lands,
