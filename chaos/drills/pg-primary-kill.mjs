@@ -17,7 +17,9 @@ export async function pgPrimaryKill() {
   const standby = PG_NODES.find((n) => n !== primary);
   if ((await pgRole(standby)) !== 'standby-streaming') throw new Error(`${standby} is not a streaming standby (make db-status; make db-rebuild-standby)`);
   const tag = `chaos-ppk-${Date.now()}`;
-  const load = startLoad({ rate: Number(process.env.CHAOS_RATE ?? 30), postRetries: 50, tag });
+  // A client that retries for about 20 s (every 100 ms): longer than a failover, so every POST is
+  // acknowledged in the end; Nginx answers at once while no instance has a primary.
+  const load = startLoad({ rate: Number(process.env.CHAOS_RATE ?? 30), postRetries: 200, tag });
   await delay(5_000); // warm-up, not counted
   const from = Date.now();
   await delay(5_000);
