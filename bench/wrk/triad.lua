@@ -4,6 +4,10 @@
 --               post     POST /api/items, JSON body with a unique name (no Idempotency-Key)
 --               postkey  the same with a unique Idempotency-Key per request
 --               mix      alternately an item GET and a keyed POST (the failover runs)
+--               put      PUT /api/items/{id} (no If-Match), rotating over BENCH_IDS: each write
+--                        deletes the cached copy, the next read fills it again
+--   BENCH_AUTH  if set: sent as "Authorization: Bearer <BENCH_AUTH>" on every request (the
+--               cost of token verification with make up AUTH=1; a stack without it ignores it)
 --   BENCH_IDS   "first-last" ids for item/mix (default 1-100)
 --   BENCH_RUN   a token that makes names and keys unique across runs
 --   BENCH_RATE  if set: paced, about this many requests/s in all (split over wrk's threads);
@@ -48,13 +52,18 @@ function init(args)
   end
 end
 
-local post_headers = { ["Content-Type"] = "application/json" }
+local token = os.getenv("BENCH_AUTH")
+local function with_auth(headers)
+  if token and token ~= "" then headers["Authorization"] = "Bearer " .. token end
+  return headers
+end
+local post_headers = with_auth({ ["Content-Type"] = "application/json" })
 
 local function post(keyed)
   local name = string.format("bench-%s-%d-%d", run, tid or 0, n)
   local headers = post_headers
   if keyed then
-    headers = { ["Content-Type"] = "application/json", ["Idempotency-Key"] = name }
+    headers = with_auth({ ["Content-Type"] = "application/json", ["Idempotency-Key"] = name })
   end
   return wrk.format("POST", "/api/items", headers,
     '{"name":"' .. name .. '","description":"load test item","quantity":' .. (n % 1000) .. '}')
@@ -62,6 +71,12 @@ end
 
 local function item()
   return wrk.format("GET", "/api/items/" .. (first + (n + (tid or 0) * 7) % (last - first + 1)))
+end
+
+local function put()
+  local id = first + (n + (tid or 0) * 7) % (last - first + 1)
+  return wrk.format("PUT", "/api/items/" .. id, post_headers,
+    '{"name":"bench-put-' .. id .. '","description":"load test item","quantity":' .. (n % 1000) .. '}')
 end
 
 function request()
@@ -72,6 +87,8 @@ function request()
     return post(false)
   elseif mode == "postkey" then
     return post(true)
+  elseif mode == "put" then
+    return put()
   elseif mode == "mix" then
     if n % 2 == 0 then return post(true) end
     return item()
