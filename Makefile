@@ -250,6 +250,9 @@ bench: _need-docker _need-jdk ## Proxy ceiling, ratios, CPU per request per cont
 	@$(COMPOSE) ps --status running --quiet nginx 2>/dev/null | grep -q . || $(MAKE) up
 	python3 bench/run.py
 
+bench-auth: _need-docker _need-node ## What token verification costs: POST and PUT throughput with AUTH=1 and AUTH=0 on the same stack, one run (~3 min) -> bench/results/auth-*.md
+	bench/auth-cost.sh
+
 # ---- Observability (observability/, the `observe` profile of compose/compose.yaml) -----------
 # `make up OBSERVE=1` (or `make observe`) adds Prometheus, Alertmanager and the exporters;
 # down, clean, ps and logs always include them, so nothing of the profile outlives the stack.
@@ -316,7 +319,7 @@ _auth-mode: secrets $(if $(AUTH_ON),_need-node)
 	 fi
 	@$(if $(AUTH_ON),$(SECRETS_DIR_SH); node compose/dev-issuer.mjs keygen "$$dir")
 
-.PHONY: token
+.PHONY: token bench-auth
 token: _need-node ## Print a bearer token of the development issuer (make up AUTH=1) for curl: SCOPE=items:write TTL=1h
 	@[ -f $(TRIAD_ENV) ] || { echo "$(TRIAD_ENV) is missing: start the stack with 'make up AUTH=1' first."; exit 1; }
 	@[ -n "$(AUTH_ON)" ] || echo "(authentication is off in this stack, so no token is needed: make up AUTH=1 turns it on)" >&2
