@@ -26,8 +26,4 @@ public final class DatabaseUnavailableException extends RuntimeException {
     public DatabaseFailure reason() {
         return reason;
     }
-
-    public boolean saturated() {
-        return reason == DatabaseFailure.SATURATED;
-    }
 }

@@ -48,6 +48,7 @@ final class Reachability implements AutoCloseable {
         p.putAll(base);
         p.setProperty("user", settings.dbUser());
         p.setProperty("password", settings.dbPassword());
+        // The driver's socket timeout (whole seconds): bounds the connect's handshake and every probe.
         p.setProperty("socketTimeout", Long.toString(Math.max(1, PROBE_TIMEOUT.toSeconds())));
         Reachability r = new Reachability(settings.dbUrl(), p);
         r.thread.start();
@@ -104,7 +105,6 @@ final class Reachability implements AutoCloseable {
                 if (connection == null) {
                     return "the JDBC URL is not a PostgreSQL URL";
                 }
-                connection.setNetworkTimeout(Runnable::run, (int) PROBE_TIMEOUT.toMillis());
             }
             try (Statement s = connection.createStatement();
                  ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery()")) {

@@ -85,12 +85,7 @@ public final class Redis implements AutoCloseable {
 
     public static Redis connect(Settings settings) {
         var uri = settings.redisUrl();
-        DefaultJedisClientConfig.Builder config = DefaultJedisClientConfig.builder()
-                .connectionTimeoutMillis(300)
-                .socketTimeoutMillis(500)
-                .clientName("triad-" + settings.instanceId())
-                // RESP2, the protocol the pooled Jedis speaks (and every Redis 6+ answers), without a HELLO per connection.
-                .serverDefaultProtocol()
+        DefaultJedisClientConfig.Builder config = clientConfig(settings)
                 .ssl("rediss".equals(uri.getScheme()));
         String userInfo = uri.getUserInfo();
         if (userInfo != null && userInfo.contains(":")) {
@@ -118,11 +113,7 @@ public final class Redis implements AutoCloseable {
         if (settings.redisThroughSentinel()) {
             Set<HostAndPort> sentinels = new LinkedHashSet<>();
             settings.redisSentinels().forEach(s -> sentinels.add(HostAndPort.from(s)));
-            DefaultJedisClientConfig.Builder sentinelConfig = DefaultJedisClientConfig.builder()
-                    .connectionTimeoutMillis(300)
-                    .socketTimeoutMillis(500)
-                    .clientName("triad-" + settings.instanceId())
-                    .serverDefaultProtocol();
+            DefaultJedisClientConfig.Builder sentinelConfig = clientConfig(settings);
             settings.redisPassword().ifPresent(sentinelConfig::password);
             // The address is replaced by the primary the sentinels name before any connection opens.
             RunIdTrackingFactory factory = new RunIdTrackingFactory(sentinels.iterator().next(), config.build(), runIds);
@@ -133,6 +124,16 @@ public final class Redis implements AutoCloseable {
         HostAndPort address = new HostAndPort(uri.getHost(), uri.getPort() < 0 ? 6379 : uri.getPort());
         JedisClientConfig clientConfig = config.build();
         return new Redis(() -> new JedisPool(poolConfig, new RunIdTrackingFactory(address, clientConfig, runIds)), runIds);
+    }
+
+    /** Timeouts, name and protocol of every connection, to a data node or a sentinel. */
+    private static DefaultJedisClientConfig.Builder clientConfig(Settings settings) {
+        return DefaultJedisClientConfig.builder()
+                .connectionTimeoutMillis(300)
+                .socketTimeoutMillis(500)
+                .clientName("triad-" + settings.instanceId())
+                // RESP2, the protocol the pooled Jedis speaks (and every Redis 6+ answers), without a HELLO per connection.
+                .serverDefaultProtocol();
     }
 
     /** Runs op unless Redis failed in the last second; throws {@link RedisUnavailableException} otherwise. */
