@@ -330,7 +330,7 @@ k8s-prod-check: _need-node _need-kubectl $(K8S_TEST)/node_modules ## Before depl
 	cd $(K8S_TEST) && node auth-check.mjs $(if $(OVERLAY),$(abspath $(OVERLAY)),../overlays/prod)
 
 # ---- Backups and restore (issue 19; compose/backup.sh, README "Backups and restore") --------
-.PHONY: backup backups restore backup-test
+.PHONY: backup backups restore compose-test
 backup: _need-docker secrets ## Take a base backup now (prints its label, start/end LSN and time, size)
 	@COMPOSE="$(COMPOSE)" compose/backup.sh backup
 
@@ -340,6 +340,6 @@ backups: _need-docker secrets ## List the base backups and the time range the WA
 restore: _need-docker secrets ## Restore the latest state, or AT="2026-12-03 10:20:00+00", into the running stack (web tier down meanwhile)
 	@COMPOSE="$(COMPOSE)" compose/backup.sh restore "$(AT)"
 
-backup-test: _need-node ## The restore command's refusals against fixture backups (no stack; part of make test)
+compose-test: _need-node _need-docker ## compose/test/: every service's log capped, the restore command's refusals against fixture backups (no stack; part of make test)
 	node --test --test-reporter=spec compose/test/*.test.mjs
-test: backup-test
+test: compose-test
