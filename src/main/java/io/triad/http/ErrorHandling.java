@@ -39,9 +39,9 @@ public final class ErrorHandling {
      */
     public static void notFound(ServerRequest req, ServerResponse res) {
         String method = req.prologue().method().text();
-        String path = Ids.shorten(req.prologue().uriPath().rawPath());
+        String path = Echo.quote(req.prologue().uriPath().rawPath());
         if (RequestMetrics.methodLabel(method).equals(RequestMetrics.OTHER)) {
-            answer(req, res, new ApiException(Status.NOT_IMPLEMENTED_501, "method '" + Ids.shorten(method)
+            answer(req, res, new ApiException(Status.NOT_IMPLEMENTED_501, "method '" + Echo.quote(method)
                     + "' is not supported by this service; use GET, POST, PUT or DELETE"));
             return;
         }

@@ -19,19 +19,6 @@ public final class Ids {
             }
         }
         throw ApiException.badRequest(what + " must be a positive integer up to 9223372036854775807 "
-                + "without sign or leading zeros, got '" + shorten(raw) + "'");
-    }
-
-    /** A value quoted in an error detail, cut at 40 characters. */
-    public static String shorten(String raw) {
-        return shorten(raw, 40);
-    }
-
-    /** A value quoted in an error, cut at {@code max} characters. */
-    public static String shorten(String raw, int max) {
-        if (raw == null) {
-            return "";
-        }
-        return raw.length() <= max ? raw : raw.substring(0, max) + "…";
+                + "without sign or leading zeros, got '" + Echo.quote(raw) + "'");
     }
 }

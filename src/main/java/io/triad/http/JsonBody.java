@@ -42,7 +42,7 @@ public final class JsonBody {
             throw new ApiException(Status.UNSUPPORTED_MEDIA_TYPE_415,
                     contentType.isEmpty()
                             ? "request body must be JSON: send Content-Type: application/json"
-                            : "Content-Type '" + contentType + "' is not supported: send application/json");
+                            : "Content-Type '" + Echo.quote(contentType) + "' is not supported: send application/json");
         }
         if (body == null) {
             throw new ApiException(Status.REQUEST_ENTITY_TOO_LARGE_413,

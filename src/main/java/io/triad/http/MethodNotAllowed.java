@@ -24,8 +24,8 @@ public final class MethodNotAllowed {
     public static ApiException refusal(ServerRequest req, Method... methods) {
         String allow = Arrays.stream(methods).map(Method::text).collect(Collectors.joining(", "));
         return new ApiException(Status.METHOD_NOT_ALLOWED_405,
-                Ids.shorten(req.prologue().method().text()) + " is not allowed on "
-                        + Ids.shorten(req.prologue().uriPath().rawPath()) + ": use " + allow,
+                Echo.quote(req.prologue().method().text()) + " is not allowed on "
+                        + Echo.quote(req.prologue().uriPath().rawPath()) + ": use " + allow,
                 Map.of(HeaderNames.ALLOW.defaultCase(), allow));
     }
 }

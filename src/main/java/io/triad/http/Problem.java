@@ -45,8 +45,8 @@ public final class Problem {
                 .add("type", "about:blank")
                 .add("title", status.reasonPhrase())
                 .add("status", status.code())
-                .add("detail", detail)
-                .add("instance", instance)
+                .add("detail", Echo.detail(detail))
+                .add("instance", Echo.path(instance))
                 .build()
                 .toString()
                 .getBytes(StandardCharsets.UTF_8);

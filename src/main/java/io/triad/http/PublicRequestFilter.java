@@ -78,7 +78,7 @@ public final class PublicRequestFilter implements Filter {
                 chain.proceed();
             } else {
                 Problem.send(req, res, Status.BAD_REQUEST_400, "the request target '"
-                        + Ids.shorten(req.prologue().uriPath().rawPath())
+                        + Echo.quote(req.prologue().uriPath().rawPath())
                         + "' has no path; this service is not a proxy: send a path starting with /");
             }
         } finally {

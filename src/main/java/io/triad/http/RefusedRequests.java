@@ -25,7 +25,6 @@ import io.helidon.webserver.http.DirectHandlers;
  * socket.
  */
 public final class RefusedRequests implements DirectHandler {
-    private static final int MAX_INSTANCE_CHARS = 200;
     private static final Set<String> ADMIN_PATHS = Set.of("/health", "/health/live", "/health/ready", "/health/started",
             "/metrics");
 
@@ -70,7 +69,7 @@ public final class RefusedRequests implements DirectHandler {
         String routedId = HelidonMdc.get(PublicRequestFilter.MDC_REQUEST_ID).orElse(null);
         String method = request.method();
         String path = request.path();
-        String instance = path.startsWith("/") ? Ids.shorten(path, MAX_INSTANCE_CHARS) : "/";
+        String instance = path.startsWith("/") ? path : "/";
         Status status = defaultStatus;
         String allow = null;
         String detail;
@@ -83,11 +82,11 @@ public final class RefusedRequests implements DirectHandler {
             detail = "the request line is malformed; send a valid HTTP/1.1 request";
         } else if (status == Status.NOT_FOUND_404 && RequestMetrics.methodLabel(method).equals(RequestMetrics.OTHER)) {
             status = Status.NOT_IMPLEMENTED_501;
-            detail = "method '" + Ids.shorten(method) + "' is not supported by this service; use GET";
+            detail = "method '" + Echo.quote(method) + "' is not supported by this service; use GET";
         } else if (status == Status.NOT_FOUND_404 && getOnlyPaths.contains(path)) {
             status = Status.METHOD_NOT_ALLOWED_405;
             allow = "GET";
-            detail = Ids.shorten(method) + " is not allowed on " + instance + ": use GET";
+            detail = Echo.quote(method) + " is not allowed on " + Echo.quote(instance) + ": use GET";
         } else {
             detail = detail(status, instance);
         }
@@ -126,7 +125,7 @@ public final class RefusedRequests implements DirectHandler {
         return switch (status.code()) {
             case 400 -> "the request line or a header is malformed (an invalid %-escape, a control character, "
                     + "a bad header name or value, or a bad Content-Length); send a valid HTTP/1.1 request";
-            case 404 -> "no resource at " + path + "; this port serves " + served;
+            case 404 -> "no resource at " + Echo.quote(path) + "; this port serves " + served;
             case 413 -> "request body is larger than " + JsonBody.MAX_BYTES + " bytes (64 KiB)";
             case 414 -> "the request line is too long; shorten the path and query";
             case 431 -> "the request headers are too large; send fewer or shorter headers";

@@ -10,6 +10,7 @@ import java.util.HashSet;
 import java.util.Set;
 import java.util.regex.Pattern;
 
+import io.triad.http.Echo;
 import io.triad.http.JsonFactories;
 import io.triad.http.ApiException;
 import jakarta.json.stream.JsonLocation;
@@ -46,14 +47,14 @@ public record ItemInput(String name, String description, int quantity) {
             while ((event = parser.next()) != JsonParser.Event.END_OBJECT) {
                 String field = parser.getString();
                 if (!seen.add(field)) {
-                    throw ApiException.badRequest("duplicate field '" + field + "'");
+                    throw ApiException.badRequest("duplicate field '" + Echo.quote(field) + "'");
                 }
                 JsonParser.Event value = parser.next();
                 switch (field) {
                     case "name" -> name = string(parser, value, "name");
                     case "description" -> description = string(parser, value, "description");
                     case "quantity" -> quantity = quantity(parser, value);
-                    default -> throw ApiException.badRequest("unknown field '" + printable(field)
+                    default -> throw ApiException.badRequest("unknown field '" + Echo.quote(field)
                             + "': allowed fields are name, description, quantity");
                 }
                 assert event == JsonParser.Event.KEY_NAME;
@@ -121,11 +122,11 @@ public record ItemInput(String name, String description, int quantity) {
                 String literal = parser.getString();
                 if (!INTEGER_LITERAL.matcher(literal).matches()) {
                     throw ApiException.badRequest("quantity must be an integer literal (no fraction or exponent), got "
-                            + literal);
+                            + Echo.quote(literal));
                 }
                 BigInteger n = new BigInteger(literal);
                 if (n.signum() < 0 || n.compareTo(QUANTITY_MAX) > 0) {
-                    throw ApiException.badRequest("quantity must be 0–2147483647, got " + abbreviate(literal));
+                    throw ApiException.badRequest("quantity must be 0–2147483647, got " + Echo.quote(literal));
                 }
                 return n.intValue();
             default:
@@ -162,22 +163,5 @@ public record ItemInput(String name, String description, int quantity) {
     private static String at(JsonLocation location) {
         return location == null || location.getLineNumber() < 0 ? ""
                 : " at line " + location.getLineNumber() + ", column " + location.getColumnNumber();
-    }
-
-    private static String printable(String field) {
-        String shown = abbreviate(field);
-        StringBuilder out = new StringBuilder();
-        shown.codePoints().forEach(cp -> {
-            if (Character.isISOControl(cp)) {
-                out.append(String.format("\\u%04x", cp));
-            } else {
-                out.appendCodePoint(cp);
-            }
-        });
-        return out.toString();
-    }
-
-    private static String abbreviate(String s) {
-        return s.length() <= 40 ? s : s.substring(0, 40) + "…";
     }
 }

@@ -20,6 +20,7 @@ import io.helidon.webserver.http.ServerResponse;
 
 import io.triad.http.JsonFactories;
 import io.triad.http.ApiException;
+import io.triad.http.Echo;
 import io.triad.http.Ids;
 import io.triad.http.JsonBody;
 import io.triad.http.JsonResponse;
@@ -143,7 +144,7 @@ public final class ItemService implements HttpService {
             }
             case ItemRepository.IdempotentCreate.Conflict ignored -> throw new ApiException(
                     Status.create(422, "Unprocessable Content"),
-                    "Idempotency-Key '" + key.get() + "' was already used with a different body; "
+                    "Idempotency-Key '" + Echo.quote(key.get()) + "' was already used with a different body; "
                             + "use a new key for a different item");
         }
     }
@@ -211,7 +212,7 @@ public final class ItemService implements HttpService {
                 return n;
             }
         }
-        throw ApiException.badRequest("limit must be an integer from 1 to 200, got '" + Ids.shorten(raw) + "'");
+        throw ApiException.badRequest("limit must be an integer from 1 to 200, got '" + Echo.quote(raw) + "'");
     }
 
     /**
@@ -236,7 +237,7 @@ public final class ItemService implements HttpService {
 
     private static ApiException preconditionFailed(String ifMatch, String current) {
         return new ApiException(Status.PRECONDITION_FAILED_412,
-                "If-Match " + ifMatch + " does not match the current version " + current
+                "If-Match " + Echo.quote(ifMatch) + " does not match the current version " + current
                         + ": read the item again and retry with its ETag",
                 Map.of(HeaderNames.ETAG.defaultCase(), current));
     }

@@ -269,6 +269,40 @@ class ContractTest {
         assertThat(api.raw("POST", "/api/items", "application/json", body).statusCode(), is(201));
     }
 
+    /**
+     * An error repeats at most 40 characters of a value the client sent, and a problem's instance
+     * at most 200 of the path (docs/API.md "Errors"): however large the input, the answer stays
+     * small, and a control character comes back escaped.
+     */
+    @Test
+    void errorsRepeatOnlyAShortExcerptOfTheClientsInput() {
+        String big = "x".repeat(6_000);
+        String key = "x".repeat(200);
+        String longPath = "x".repeat(1_500); // under the 2 KiB request line Helidon reads
+        String location = api.post("/api/items", "{\"name\":\"echo\"}").headers().firstValue("Location").orElseThrow();
+        assertThat(api.post("/api/items", "{\"name\":\"echo-a\"}", "Idempotency-Key", key).statusCode(), is(201));
+        java.util.Map<String, HttpResponse<String>> answers = new java.util.LinkedHashMap<>();
+        answers.put("unknown field", api.post("/api/items", "{\"" + big + "\":1}"));
+        answers.put("quantity literal", api.post("/api/items", "{\"name\":\"a\",\"quantity\":1." + "0".repeat(6_000) + "}"));
+        answers.put("Content-Type", api.raw("POST", "/api/items", "application/" + big, "{}".getBytes(StandardCharsets.UTF_8)));
+        answers.put("limit", api.get("/api/items?limit=" + longPath));
+        answers.put("id", api.get("/api/items/" + longPath));
+        answers.put("path", api.get("/api/" + longPath));
+        answers.put("If-Match", api.put(location, "{\"name\":\"b\"}", "If-Match", "\"" + big + "\""));
+        answers.put("Idempotency-Key", api.post("/api/items", "{\"name\":\"echo-b\"}", "Idempotency-Key", key));
+        java.util.Map<String, Integer> statuses = java.util.Map.of("Content-Type", 415, "path", 404, "If-Match", 412,
+                "Idempotency-Key", 422);
+        answers.forEach((what, response) -> {
+            JsonObject problem = assertProblem(response, statuses.getOrDefault(what, 400));
+            assertThat(what + ": " + problem.getString("detail"), problem.getString("detail"),
+                    not(containsString("x".repeat(41))));
+            assertThat(what, problem.getString("instance").length() <= 201, is(true));
+            assertThat(what + " answered " + response.body().length() + " bytes", response.body().length() < 1_000, is(true));
+        });
+        JsonObject control = assertProblem(api.post("/api/items", "{\"a\\u0007b\":1}"), 400);
+        assertThat(control.getString("detail"), containsString("'a\\u0007b'"));
+    }
+
     /** Seeded random requests: whatever a client sends, the answer is never a 500. */
     @Test
     void noInputProducesA500() {
