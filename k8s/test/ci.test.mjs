@@ -53,6 +53,18 @@ describe('the kind job of CI', () => {
   });
 });
 
+// The Gateway API CRDs a cluster gets are the ones the HTTPRoutes are validated against.
+describe('the Gateway API version', () => {
+  test('CI\'s kind jobs and k8s/README.md install the standard channel of the release whose HTTPRoute CRD is vendored', () => {
+    const vendored = /gateway\.networking\.k8s\.io_httproutes\.yaml` \| github\.com\/kubernetes-sigs\/gateway-api \| `config\/crd\/standard\/[^`]+` \| (v\d+\.\d+\.\d+) \|/.exec(fs.readFileSync(path.join(K8S, 'test', 'crds', 'README.md'), 'utf8'))?.[1];
+    assert.ok(vendored, 'crds/README.md lists no standard-channel HTTPRoute CRD');
+    const installs = (text) => [...text.matchAll(/gateway-api\/releases\/download\/(v[\d.]+)\/(\S+?\.yaml)/g)].map((m) => `${m[1]}/${m[2]}`);
+    for (const job of ['kind', 'kind-ha']) assert.deepEqual(installs(ci.jobs[job].steps.map((s) => s.run ?? '').join('\n')), [`${vendored}/standard-install.yaml`], job);
+    const inReadme = installs(readme);
+    assert.ok(inReadme.length > 0 && inReadme.every((x) => x === `${vendored}/standard-install.yaml`), `k8s/README.md installs ${inReadme.join(', ')}`);
+  });
+});
+
 // The kind-ha job: prod's data tier on kind, with the commands of k8s/README.md too.
 describe('the kind-ha job of CI', () => {
   test('exists, installs the CloudNativePG operator from its release manifest, deploys k8s/test/kind-ha, waits for the Cluster, runs the smoke test, deletes its cluster', () => {

@@ -4,6 +4,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import YAML from 'yaml';
 import { allManifestFiles, parseYamlFile } from './lib/load.mjs';
 import { validateObject, KUBERNETES_API_RELEASE, VALIDATORS } from './lib/schema.mjs';
 import { K8S } from './lib/paths.mjs';
@@ -56,11 +57,13 @@ const expectations = {
   'missing-required.yaml': /must have required property '?name'?/,
   'bad-enum.yaml': /pathType must be equal to one of the allowed values/,
   'unknown-kind.yaml': /no schema for autoscaling\/v3 HorizontalPodAutoscaler/,
-  'httproute-unknown-field.yaml': /\/spec\/rules\/0\/timeouts\/requestTimeout: unknown field "requestTimeout"/,
-  'httproute-bad-duration.yaml': /timeouts\/request must match pattern/,
   'podmonitor-unknown-field.yaml': /\/spec\/endpoints: unknown field "endpoints"/,
   'prometheusrule-missing-expr.yaml': /must have required property '?expr'?/,
-  // Against the vendored CRDs (crds/): CloudNativePG and the Barman Cloud plugin.
+  // Against the vendored CRDs (crds/): CloudNativePG, the Barman Cloud plugin, the Gateway API.
+  'httproute-unknown-field.yaml': /\/spec\/rules\/0\/timeouts\/requestTimeout: unknown field "requestTimeout"/,
+  'httproute-bad-duration.yaml': /timeouts\/request must match pattern/,
+  'httproute-experimental-retry.yaml': /\/spec\/rules\/0\/retry: unknown field "retry"/,
+  'httproute-redirect-bad-status.yaml': /requestRedirect\/statusCode must be equal to one of the allowed values \(301, 302, 303, 307, 308\)/,
   'cnpg-cluster-misplaced-synchronous.yaml': /\/spec\/synchronous: unknown field "synchronous"/,
   'cnpg-cluster-wrong-type.yaml': /\/spec\/instances must be integer/,
   'cnpg-cluster-missing-required.yaml': /\/spec\/postgresql\/synchronous must have required property 'number'/,
@@ -98,14 +101,19 @@ describe('the vendored CRDs (crds/README.md)', () => {
       assert.equal(path.basename(rows.get(f).path), path.basename(f));
     }
   });
-  test('CloudNativePG, its ScheduledBackup and the Barman Cloud ObjectStore are vendored', () => {
-    assert.deepEqual([...CRD_GROUPS].sort(), ['barmancloud.cnpg.io', 'postgresql.cnpg.io']);
-    for (const [apiVersion, kind] of [['postgresql.cnpg.io/v1', 'Cluster'], ['postgresql.cnpg.io/v1', 'ScheduledBackup'], ['barmancloud.cnpg.io/v1', 'ObjectStore']]) assert.ok(crdOf(apiVersion, kind), `${apiVersion} ${kind}`);
+  test('CloudNativePG, its ScheduledBackup, the Barman Cloud ObjectStore and the Gateway API HTTPRoute are vendored', () => {
+    assert.deepEqual([...CRD_GROUPS].sort(), ['barmancloud.cnpg.io', 'gateway.networking.k8s.io', 'postgresql.cnpg.io']);
+    for (const [apiVersion, kind] of [['postgresql.cnpg.io/v1', 'Cluster'], ['postgresql.cnpg.io/v1', 'ScheduledBackup'], ['barmancloud.cnpg.io/v1', 'ObjectStore'], ['gateway.networking.k8s.io/v1', 'HTTPRoute']]) assert.ok(crdOf(apiVersion, kind), `${apiVersion} ${kind}`);
+  });
+  test('the Gateway API CRD is the standard channel (what the README and CI install), not the experimental one', () => {
+    const { file } = crdOf('gateway.networking.k8s.io/v1', 'HTTPRoute');
+    const crd = YAML.parse(fs.readFileSync(file, 'utf8'));
+    assert.equal(crd.metadata.annotations['gateway.networking.k8s.io/channel'], 'standard');
   });
   test('every custom resource of prod of a vendored group is one the CRDs define', () => {
     const prod = objectsOf(VARIANTS.find((v) => v.id === 'prod'));
     const crs = prod.filter((o) => CRD_GROUPS.has(o.apiVersion.split('/')[0]));
-    assert.deepEqual(crs.map((o) => o.kind).sort(), ['Cluster', 'ObjectStore', 'ScheduledBackup']);
+    assert.deepEqual([...new Set(crs.map((o) => o.kind))].sort(), ['Cluster', 'HTTPRoute', 'ObjectStore', 'ScheduledBackup']);
     for (const o of crs) assert.ok(crdOf(o.apiVersion, o.kind), `${o.apiVersion} ${o.kind}`);
   });
   test('strict like the API server: an object schema admits only its properties unless it preserves unknown fields or is a map', () => {

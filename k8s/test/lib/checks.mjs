@@ -37,6 +37,16 @@ export const cnpgPodLabels = (cluster, role) => ({
 });
 // The values of the service's status label: a class, never a code (RequestMetrics.statusClass).
 export const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx', 'other'];
+// The listeners of the platform's Gateway the routes attach to, by name (sectionName;
+// k8s/README.md "Deploy" asks for them): TLS terminated on one, plain HTTP on the other.
+export const HTTPS_LISTENER = 'https';
+export const HTTP_LISTENER = 'http';
+// Strict-Transport-Security: browsers keep a max-age of at least a year (and preload lists
+// require it), so a shorter one protects only the visits soon after the last.
+export const HSTS_MIN_SECONDS = 31536000;
+// The cluster DNS: its pods' label and namespace (kubeadm's CoreDNS, kind, GKE, EKS, AKS).
+export const DNS_NAMESPACE = 'kube-system';
+export const DNS_POD_LABELS = { 'k8s-app': 'kube-dns' };
 
 // ---- helpers --------------------------------------------------------------------------
 export const find = (objs, kind, name) => objs.find((o) => o.kind === kind && o.metadata?.name === name);
@@ -413,6 +423,50 @@ export const checks = {
     return p;
   },
 
+  'HTTPRoutes: the service on the Gateway\'s HTTPS listener only, sending Strict-Transport-Security (max-age a year or more); the HTTP listener of the same Gateway only redirects to https (301)'(objs) {
+    const p = [];
+    const routes = objs.filter((o) => o.kind === 'HTTPRoute');
+    const gw = (ref) => `${ref.group ?? 'gateway.networking.k8s.io'}/${ref.kind ?? 'Gateway'}/${ref.namespace ?? NS}/${ref.name}`;
+    const listeners = { [HTTPS_LISTENER]: new Set(), [HTTP_LISTENER]: new Set() }; // Gateways with a route there
+    for (const r of routes) {
+      const at = `HTTPRoute/${r.metadata.name}`;
+      const rules = r.spec?.rules ?? [];
+      const forwards = rules.some((x) => x.backendRefs?.length);
+      for (const ref of r.spec?.parentRefs ?? []) {
+        if (!ref.sectionName) { p.push(`${at}: parentRef ${gw(ref)} has no sectionName, so it attaches to every listener (plain HTTP too): name the ${forwards ? HTTPS_LISTENER : HTTP_LISTENER} listener`); continue; }
+        if (ref.port !== undefined) p.push(`${at}: parentRef ${gw(ref)} also selects port ${ref.port}: the listener's name alone says which`);
+        if (!(ref.sectionName in listeners)) { p.push(`${at}: listener ${ref.sectionName} is neither ${HTTPS_LISTENER} nor ${HTTP_LISTENER}`); continue; }
+        listeners[ref.sectionName].add(gw(ref));
+        if (ref.sectionName === HTTP_LISTENER && forwards) p.push(`${at}: forwards requests that came over plain HTTP (listener ${HTTP_LISTENER}); there, only redirect`);
+        if (ref.sectionName === HTTPS_LISTENER && !forwards) p.push(`${at}: on listener ${HTTPS_LISTENER} but forwards nothing`);
+      }
+      for (const [i, x] of rules.entries()) {
+        const filters = x.filters ?? [];
+        if (x.backendRefs?.length) {
+          // The header of every answer over HTTPS, the service's errors included.
+          const hsts = filters.filter((f) => f.type === 'ResponseHeaderModifier').flatMap((f) => f.responseHeaderModifier?.set ?? [])
+            .find((h) => h.name?.toLowerCase() === 'strict-transport-security');
+          const maxAge = Number(/(?:^|;)\s*max-age\s*=\s*"?(\d+)"?\s*(?:;|$)/i.exec(hsts?.value ?? '')?.[1]);
+          if (!hsts) p.push(`${at} rule ${i}: no ResponseHeaderModifier setting Strict-Transport-Security`);
+          else if (!(maxAge >= HSTS_MIN_SECONDS)) p.push(`${at} rule ${i}: Strict-Transport-Security "${hsts.value}": want max-age of at least ${HSTS_MIN_SECONDS} s (a year)`);
+          continue;
+        }
+        const redirect = filters.find((f) => f.type === 'RequestRedirect')?.requestRedirect;
+        const rest = Object.keys(redirect ?? {}).filter((k) => !['scheme', 'statusCode', 'port'].includes(k));
+        if (!redirect || redirect.scheme !== 'https' || redirect.statusCode !== 301 || ![undefined, 443].includes(redirect.port) || rest.length || filters.length !== 1) {
+          p.push(`${at} rule ${i}: ${JSON.stringify(filters)}: want only a RequestRedirect to scheme https, statusCode 301, the same host, port and path`);
+        }
+        if (!(x.matches ?? []).every((m) => Object.keys(m).length === 1 && m.path?.type === 'PathPrefix' && m.path.value === '/')) p.push(`${at} rule ${i}: redirects only ${JSON.stringify(x.matches)}: every path over plain HTTP must be redirected`);
+      }
+    }
+    const service = routes.filter((r) => r.spec?.rules?.some((x) => x.backendRefs?.some((b) => b.name === 'triad')));
+    if (!service.length) p.push('no HTTPRoute forwards to Service triad');
+    if (!listeners[HTTPS_LISTENER].size) p.push(`no HTTPRoute on a listener ${HTTPS_LISTENER}`);
+    for (const g of listeners[HTTPS_LISTENER]) if (!listeners[HTTP_LISTENER].has(g)) p.push(`Gateway ${g}: the service is on its ${HTTPS_LISTENER} listener, but no route redirects its ${HTTP_LISTENER} listener (the overlay patched one route and not the other?)`);
+    for (const g of listeners[HTTP_LISTENER]) if (!listeners[HTTPS_LISTENER].has(g)) p.push(`Gateway ${g}: its ${HTTP_LISTENER} listener redirects to a Gateway that does not serve the service`);
+    return p;
+  },
+
   'init ConfigMap holds db/roles.sh byte for byte, under the name Compose mounts it, and is mounted into postgres'(objs, f, variant = PLAIN) {
     const p = [];
     // With CloudNativePG the Cluster's bootstrap does its job (the cnpg check compares them).
@@ -624,6 +678,30 @@ export const checks = {
       }
       if (own.flatMap((n) => n.spec.ingress ?? []).length) p.push(`${MIGRATE_JOB}: admits ingress`);
     } else p.push(`no Job ${MIGRATE_JOB}`);
+    return p;
+  },
+
+  'NetworkPolicies: DNS (port 53) egress only to the cluster DNS pods (kube-system, k8s-app: kube-dns), UDP and TCP, for every pod'(objs) {
+    const p = [];
+    const nps = objs.filter((o) => o.kind === 'NetworkPolicy');
+    const dnsPeer = (x) => !x.ipBlock && !x.namespaceSelector?.matchExpressions && !x.podSelector?.matchExpressions
+      && isDeepStrictEqual(x.namespaceSelector?.matchLabels, { 'kubernetes.io/metadata.name': DNS_NAMESPACE })
+      && isDeepStrictEqual(x.podSelector?.matchLabels, DNS_POD_LABELS);
+    // A rule with no ports admits every port; a port entry without port every port of its
+    // protocol; endPort a range; a named port whatever the peer calls it (so possibly 53).
+    const admits53 = (r) => !r.ports?.length || r.ports.some((x) => x.port === undefined || x.port === 53 || typeof x.port === 'string' || (x.endPort !== undefined && x.port <= 53 && 53 <= x.endPort));
+    const toDns = new Set();
+    for (const n of nps) for (const [i, r] of (n.spec.egress ?? []).entries()) {
+      if (!admits53(r)) continue;
+      const at = `NetworkPolicy/${n.metadata.name} egress ${i}`;
+      if (!r.to?.length) { p.push(`${at}: admits port 53 (DNS) to every address: ${JSON.stringify(r.ports ?? 'every port')}`); continue; }
+      const others = r.to.filter((x) => !dnsPeer(x));
+      if (others.length) p.push(`${at}: admits port 53 (DNS) to ${JSON.stringify(others)}, not only the cluster DNS pods (namespace ${DNS_NAMESPACE}, ${JSON.stringify(DNS_POD_LABELS)})`);
+      if (!r.ports?.length || r.ports.some((x) => x.port !== 53 || x.endPort !== undefined)) p.push(`${at}: opens more than port 53 to the DNS pods: ${JSON.stringify(r.ports ?? 'every port')}`);
+      if (!others.length && Object.keys(n.spec.podSelector ?? {}).length === 0 && n.spec.policyTypes?.includes('Egress')) for (const x of r.ports ?? []) toDns.add(x.protocol ?? 'TCP');
+    }
+    // Every pod resolves names (the namespace denies all egress): UDP, and TCP for long answers.
+    for (const proto of ['UDP', 'TCP']) if (!toDns.has(proto)) p.push(`no policy for every pod of the namespace admits ${proto} 53 to the cluster DNS pods`);
     return p;
   },
 

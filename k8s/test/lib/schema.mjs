@@ -30,15 +30,14 @@ export const KUBERNETES_API_RELEASE = (() => {
 export const VALIDATORS = {
   'kubernetes-models': require('kubernetes-models/package.json').version,
   '@kubernetes/client-node': clientNode.version,
-  '@kubernetes-models/gateway-api': require('@kubernetes-models/gateway-api/package.json').version,
   '@kubernetes-models/prometheus-operator': require('@kubernetes-models/prometheus-operator/package.json').version,
-  // with the vendored CRDs of crds/ (lib/crd.mjs)
+  // with the vendored CRDs of crds/ (lib/crd.mjs): CloudNativePG, Barman Cloud, the Gateway API
   ajv: require('ajv/package.json').version,
 };
 
-// Custom resources: API group -> the package with its CRD schemas (validators and .d.ts).
+// Custom resources: API group -> the package with its CRD schemas (validators and .d.ts); the
+// groups of the vendored CRDs (crds/) are validated against those instead.
 const CRD_PACKAGES = {
-  'gateway.networking.k8s.io': '@kubernetes-models/gateway-api',
   'monitoring.coreos.com': '@kubernetes-models/prometheus-operator',
 };
 const crdModule = (group, version, kind) => CRD_PACKAGES[group] && `${CRD_PACKAGES[group]}/${group}/${version}/${kind}`;

@@ -1,4 +1,4 @@
-// Unknown-field check for custom resources (Gateway API, Prometheus Operator). Their
+// Unknown-field check for custom resources (the Prometheus Operator's). Their
 // @kubernetes-models validators are compiled from the CRD schemas and, like the OpenAPI
 // schema of built-in kinds, accept fields the API does not define; the API server
 // (field validation Strict, kubectl's default) refuses them. The same packages ship a
