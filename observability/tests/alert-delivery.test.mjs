@@ -29,6 +29,7 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), `${RUN}-`));
 const containers = [];
 let network;
 let sink;
+let webhookPath;
 
 function docker(...args) {
   const r = spawnSync('docker', args, { encoding: 'utf8' });
@@ -50,6 +51,8 @@ function runArgs(model, name) {
   const args = ['--name', `${RUN}-${name}`, '--network', network, '--network-alias', name];
   if (s.user) args.push('--user', s.user);
   if (s.read_only) args.push('--read-only');
+  if (s.mem_limit) args.push('--memory', String(s.mem_limit));
+  if (s.pids_limit) args.push('--pids-limit', String(s.pids_limit));
   for (const c of s.cap_drop ?? []) args.push('--cap-drop', c);
   for (const o of s.security_opt ?? []) args.push('--security-opt', o);
   for (const t of s.tmpfs ?? []) args.push('--tmpfs', t);
@@ -110,14 +113,15 @@ const logsOf = (name) => {
 };
 
 before(async () => {
-  network = docker('network', 'create', RUN) && RUN;
+  docker('network', 'create', RUN);
+  network = RUN;
   const gateway = docker('network', 'inspect', network, '--format', '{{(index .IPAM.Config 0).Gateway}}');
   sink = webhookSink(gateway);
   const port = await sink.listen();
   const secrets = path.join(tmp, 'secrets');
   mkdirSync(secrets, { mode: 0o700 });
-  sink.path = `/alerts/${randomBytes(8).toString('hex')}`;
-  writeFileSync(path.join(secrets, 'alert_webhook_url'), `http://${gateway}:${port}${sink.path}`, { mode: 0o444 });
+  webhookPath = `/alerts/${randomBytes(8).toString('hex')}`;
+  writeFileSync(path.join(secrets, 'alert_webhook_url'), `http://${gateway}:${port}${webhookPath}`, { mode: 0o444 });
   const model = observeModel(secrets);
   for (const name of ['alertmanager', 'prometheus']) {
     containers.push(`${RUN}-${name}`);
@@ -140,7 +144,7 @@ test('a firing alert reaches the webhook whose URL is the secret file: TriadInst
     + `is route.receiver a webhook with url_file /run/secrets/alert_webhook_url (observability/alertmanager.yml) `
     + `and the secret mounted on the alertmanager service (compose/compose.yaml)?\n${logsOf('alertmanager')}\n${logsOf('prometheus')}`);
   assert.equal(message.method, 'POST');
-  assert.equal(message.path, sink.path, 'the URL came from the secret file');
+  assert.equal(message.path, webhookPath, 'the URL came from the secret file');
   assert.match(message.contentType ?? '', /^application\/json/);
   const p = message.json;
   assert.equal(p.status, 'firing');
