@@ -259,8 +259,9 @@ bench-auth: _need-docker _need-node ## What token verification costs: POST and P
 OBSERVE ?=
 export COMPOSE_PROFILES := $(if $(OBSERVE),observe,$(COMPOSE_PROFILES))
 down clean ps logs: export COMPOSE_PROFILES := observe
-up: $(if $(OBSERVE),_observe-secrets)
-test: rules-test
+# Before the image is built or any container starts: a stack whose alerts reach no one never runs.
+up image _db-roles-check: $(if $(OBSERVE),_observe-secrets)
+test: rules-test alerts-test
 # promtool comes with the Prometheus image, named once in compose/compose.yaml.
 PROMETHEUS_IMAGE = $(shell sed -n 's|^[[:space:]]*image:[[:space:]]*\(prom/prometheus:[^[:space:]]*\)[[:space:]]*$$|\1|p' compose/compose.yaml)
 PROMTOOL = docker run --rm --network none -v "$(CURDIR)/observability:/etc/prometheus/triad:ro" \
@@ -275,13 +276,28 @@ rules-test: _need-docker ## promtool: check observability/prometheus.yml and its
 	$(PROMTOOL) check config prometheus.yml
 	$(PROMTOOL) test rules $(patsubst observability/%,%,$(wildcard observability/tests/*.yml))
 
+.PHONY: alerts-test
+alerts-test: _need-docker _need-node ## A firing alert reaches the webhook: Prometheus and Alertmanager as Compose runs them, a webhook on this host, no stack (~70 s; part of make test)
+	node --test --test-reporter=spec observability/tests/*.test.mjs
+
 # The Redis exporter reads its password from a JSON map of address to password, rendered from
 # compose/.env like the other secret files (passwords are letters and digits: no escaping).
+# Alertmanager reads the webhook's URL from a file on every notification: it is rewritten in
+# place only when it changed, so the running container's bind mount sees the new one.
 .PHONY: _observe-secrets
 _observe-secrets: secrets
 	@set -e; umask 077; \
 	 dir=$$(sed -n 's/^TRIAD_SECRETS_DIR=//p' $(TRIAD_ENV) | tail -n1); dir=$${dir:-./secrets}; \
 	 case "$$dir" in /*) ;; *) dir=compose/$$dir;; esac; \
+	 u=$$(sed -n 's/^TRIAD_ALERT_WEBHOOK_URL=//p' $(TRIAD_ENV) | tail -n1); \
+	 case "$$u" in \
+	   http://*|https://*) case "$$u" in *[[:space:]]*) u=;; esac;; \
+	   *) u=;; esac; \
+	 [ -n "$$u" ] || { echo "TRIAD_ALERT_WEBHOOK_URL in $(TRIAD_ENV) is not set or not an http(s) URL: the observe profile would raise alerts that reach no one. Set it to the webhook that receives them (README \"Observability\"), then run make observe again."; exit 1; }; \
+	 f="$$dir/alert_webhook_url"; \
+	 if [ "$$(cat "$$f" 2>/dev/null)" != "$$u" ]; then \
+	   [ ! -e "$$f" ] || chmod u+w "$$f"; printf '%s' "$$u" > "$$f"; chmod 444 "$$f"; \
+	 fi; \
 	 v=$$(sed -n 's/^TRIAD_REDIS_PASSWORD=//p' $(TRIAD_ENV) | tail -n1); \
 	 printf '{"redis://redis:6379":"%s"}' "$$v" > "$$dir/redis_exporter_passwords.json.tmp"; \
 	 chmod 444 "$$dir/redis_exporter_passwords.json.tmp"; \
