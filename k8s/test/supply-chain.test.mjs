@@ -2,8 +2,9 @@
 // - .github/workflows/release.yml: the jobs that run the build's own code (tests, make, npm,
 //   Maven plugins with Testcontainers) hold no write scope and no OIDC token; the jobs that hold
 //   one run none of it and use no cache; the image is pushed only after the tests, signed only
-//   after the vulnerability scan, released only after signing; the image SBOMs are attested
-//   and attached to the release.
+//   after the vulnerability scan, released only after signing; the build pushes a candidate tag
+//   only, X.Y.Z and latest are added (oras tag) to the scanned digest by a job that waits for
+//   the scan and the signature; the image SBOMs are attested and attached to the release.
 // - every workflow: each action pinned to a full commit SHA, its version in a comment.
 // - pom.xml: Jib's base image pulled by digest; Renovate's pattern finds that digest.
 // - the Maven wrapper: the distribution's SHA-256.
@@ -87,6 +88,56 @@ function expand(job, name) {
   return (job.strategy?.matrix?.[m[1]] ?? []).flatMap((v) => expand(job, name.replace(m[0], v)));
 }
 
+// Release tags: X.Y.Z (the git tag without its v) and latest. The build pushes neither, only a
+// candidate; a job after the scan and the signature adds both to the digest that was scanned.
+const VERSION_EXPR = /\$\{GITHUB_REF_NAME#v\}|\$\{\{\s*github\.ref_name\s*\}\}|\$\{?GITHUB_REF_NAME\}?/g;
+const POM_VERSION = '${triad.version} (pom.xml)';
+const isReleaseTag = (t) => t === 'latest' || t === POM_VERSION || /^v?$/.test(t.replace(VERSION_EXPR, ''));
+/** A job's variables: its env, then the run steps' own name=value lines. */
+function variables(job) {
+  const vars = { ...job.env };
+  for (const s of job.steps ?? []) Object.assign(vars, s.env);
+  for (const c of commands(job)) {
+    const m = /^(\w+)=(?:"([^"]*)"|'([^']*)'|(\S*))$/.exec(c);
+    if (m) vars[m[1]] = m[2] ?? m[3] ?? m[4];
+  }
+  return vars;
+}
+/** A string with the job's variables ($x, ${x}, ${{ env.x }}) replaced, until nothing changes. */
+function substitute(vars, text) {
+  let prev;
+  do {
+    prev = text;
+    text = text.replace(/\$\{\{\s*env\.(\w+)\s*\}\}|\$\{(\w+)\}|\$(\w+)/g, (all, a, b, c) => vars[a ?? b ?? c] ?? all);
+  } while (text !== prev);
+  return text;
+}
+const words = (c) => (c.match(/"[^"]*"|'[^']*'|\S+/g) ?? []).map((w) => w.replace(/^(["'])(.*)\1$/, '$2'));
+const tagOf = (ref) => { const name = ref.split('@')[0]; const i = name.lastIndexOf(':'); return i > name.lastIndexOf('/') ? name.slice(i + 1) : 'latest'; };
+const arg = (c, name) => { const m = new RegExp(`-D${name.replace(/\./g, '\\.')}=(?:"([^"]*)"|(\\S*))`).exec(c); return m ? (m[1] ?? m[2]) : undefined; };
+/** The tags a job's jib:build pushes: -Djib.to.image's (pom.xml's when not given), plus -Djib.to.tags (pom.xml's <to><tags> when not given). */
+export function jibTags(job, pomXml = pom) {
+  const vars = variables(job);
+  const pomTags = [.../<to>[\s\S]*?<\/to>/.exec(pomXml)?.[0].matchAll(/<tag>([^<]*)<\/tag>/g) ?? []].map((m) => m[1]);
+  return commands(job).filter((c) => /\bjib:build\b/.test(c)).flatMap((c) => {
+    const image = arg(c, 'jib.to.image');
+    const tags = arg(c, 'jib.to.tags');
+    return [image === undefined ? POM_VERSION : tagOf(substitute(vars, image)),
+      ...(tags === undefined ? pomTags : tags.split(',').map((t) => substitute(vars, t.trim())))];
+  });
+}
+/** What a job's `oras tag SOURCE TAG...` commands do, with its variables expanded. */
+export function orasTags(job) {
+  const vars = variables(job);
+  return commands(job).map(words).filter((w) => w[0] === 'oras' && w[1] === 'tag').map((w) => {
+    const [source, ...tags] = w.slice(2).filter((x) => !x.startsWith('-')).map((x) => substitute(vars, x));
+    return { source, tags };
+  });
+}
+// Other ways to put a tag on an image: the check reads only `oras tag`, so it refuses them.
+const OTHER_TAGGERS = [/\bcrane\s+(tag|copy|cp|append|mutate)\b/, /\bimagetools\s+create\b/, /\bskopeo\s+copy\b/, /\bcosign\s+copy\b/,
+  /\bregctl\s+(tag|image\s+copy)\b/, /\bdocker\s+(push|tag)\b/, /\boras\s+(cp|copy|push|manifest\s+push)\b/, /\bjib:(build|dockerBuild)\b/];
+
 /** What is wrong with a release workflow: one line per problem. */
 export function releaseProblems(wf) {
   const out = [];
@@ -123,6 +174,41 @@ export function releaseProblems(wf) {
     if (!writeScopes(wf.jobs[s]).includes('id-token')) out.push(`${s}: signs without id-token: write`);
     if (!scanners.some((x) => upstream(wf, s).has(x))) out.push(`${s}: signs without waiting for the scan (${scanners.join(', ') || 'none'})`);
   }
+  // The release tags: none from the build, both added after the scan and the signature, to the scanned digest.
+  for (const p of pushers) {
+    const tags = jibTags(wf.jobs[p]);
+    const release = tags.filter(isReleaseTag);
+    if (release.length) out.push(`${p}: pushes the release tag${release.length > 1 ? 's' : ''} ${release.join(', ')} from the build, before the scan and the signature: push a candidate tag only (-Djib.to.image=<image>:<candidate> -Djib.to.tags=<candidate>)`);
+    for (const t of tags.filter((x) => /\$\{?[a-z_]/.test(x))) out.push(`${p}: pushes a tag this check cannot read: ${t}`);
+  }
+  const scannedRefs = scanners.flatMap((s) => trivy(wf.jobs[s]).filter(blockingScan).map((x) => substitute(variables(wf.jobs[s]), x.with['image-ref'])));
+  let taggedVersion = false;
+  let taggedLatest = false;
+  for (const [name, job] of Object.entries(wf.jobs ?? {})) {
+    for (const c of commands(job)) {
+      const other = OTHER_TAGGERS.find((re) => re.test(c) && !(pushers.includes(name) && /\bjib:build\b/.test(c)));
+      if (other) out.push(`${name}: tags or pushes with a command this check does not read (it reads oras tag): ${c}`);
+    }
+    const tagging = orasTags(job);
+    if (!tagging.length) continue;
+    const up = upstream(wf, name);
+    for (const s of scanners) if (!up.has(s)) out.push(`${name}: adds tags without waiting for the scan (${s})`);
+    for (const s of signers) if (!up.has(s)) out.push(`${name}: adds tags without waiting for the signature (${s})`);
+    if (!scanners.length || !signers.length) out.push(`${name}: adds tags, but no job scans and signs first`);
+    const w = writeScopes(job);
+    if (w.join() !== 'packages') out.push(`${name}: adds tags holding ${w.join(', ') || 'no write scope'}: packages: write and nothing else`);
+    if ((job.steps ?? []).some((s) => action(s) === 'actions/checkout')) out.push(`${name}: adds tags and checks out the repository (it runs none of its code)`);
+    for (const { source, tags } of tagging) {
+      const digest = /@(\$\{\{\s*needs\.(\w+)\.outputs\.digest\s*\}\})$/.exec(source ?? '');
+      if (!digest || !pushers.includes(digest[2])) out.push(`${name}: tags ${source}, not the digest the build pushed (<image>@\${{ needs.<build>.outputs.digest }})`);
+      else if (!scannedRefs.length || !scannedRefs.every((r) => r === source)) out.push(`${name}: tags ${source}, not the digest the scan checked (${scannedRefs.join(', ') || 'none'})`);
+      else {
+        taggedVersion ||= tags.some((t) => t !== 'latest' && isReleaseTag(t));
+        taggedLatest ||= tags.includes('latest');
+      }
+    }
+  }
+  if (!taggedVersion || !taggedLatest) out.push(`no job tags the scanned and signed digest ${[!taggedVersion && 'X.Y.Z', !taggedLatest && 'latest'].filter(Boolean).join(' and ')} (oras tag)`);
   const releasers = jobsWhere(wf, (j) => commands(j).some((c) => /\bgh release create\b/.test(c)));
   if (!releasers.length) out.push('no job creates the GitHub release');
   for (const r of releasers) if (!signers.some((s) => upstream(wf, r).has(s))) out.push(`${r}: releases without waiting for the signature`);
@@ -154,7 +240,7 @@ export function unpinned(text) {
 const prop = (name, xml = pom) => new RegExp(`<${name.replace(/\./g, '\\.')}>([^<]*)</${name.replace(/\./g, '\\.')}>`).exec(xml)?.[1];
 
 describe('release workflow', () => {
-  test('tests hold no write scope, writers run no tests and no cache, push > scan > sign > release, SBOMs attested and released', () => {
+  test('tests hold no write scope, writers run no tests and no cache, push (a candidate tag) > scan > sign > tag X.Y.Z and latest > release, SBOMs attested and released', () => {
     assert.deepEqual(releaseProblems(release), []);
   });
   const broken = [
@@ -171,6 +257,14 @@ describe('release workflow', () => {
     ['a scan that does not fail', (wf) => { for (const s of trivy(wf.jobs.scan)) delete s.with['exit-code']; }, /^no job scans the pushed image/],
     ['the base image overridden by tag', (wf) => { const s = wf.jobs.publish.steps.find((x) => /jib:build/.test(x.run ?? '')); s.run = s.run.replace('jib:build', 'jib:build -Djib.from.image=eclipse-temurin:25-jre'); }, /^publish: overrides the base image/],
     ['no image SBOM', (wf) => { wf.jobs.scan.steps = wf.jobs.scan.steps.filter((s) => s.with?.format !== 'cyclonedx'); }, /^no step writes an image SBOM/],
+    ['the release tags pushed by the build (X.Y.Z, and latest from pom.xml)', (wf) => { const s = wf.jobs.publish.steps.find((x) => /jib:build/.test(x.run ?? '')); s.run = s.run.replace('-Djib.to.image="$image:$candidate" -Djib.to.tags="$candidate"', '-Djib.to.image="$image:${GITHUB_REF_NAME#v}"'); }, /^publish: pushes the release tags \$\{GITHUB_REF_NAME#v\}, latest from the build/],
+    ['latest pushed by the build (pom.xml\'s <tags> not replaced)', (wf) => { const s = wf.jobs.publish.steps.find((x) => /jib:build/.test(x.run ?? '')); s.run = s.run.replace(' -Djib.to.tags="$candidate"', ''); }, /^publish: pushes the release tag latest from the build/],
+    ['the tags added in the job that pushes', (wf) => { wf.jobs.publish.steps.push(...wf.jobs.promote.steps.filter((s) => /oras/.test(s.run ?? s.uses))); delete wf.jobs.promote; wf.jobs['github-release'].needs = ['publish', 'sign']; }, /^publish: adds tags without waiting for the scan/],
+    ['the tags added before the signature', (wf) => { wf.jobs.promote.needs = ['publish', 'scan']; }, /^promote: adds tags without waiting for the signature \(sign\)/],
+    ['the tags added to the candidate tag, not the scanned digest', (wf) => { const s = wf.jobs.promote.steps.find((x) => /oras tag/.test(x.run ?? '')); s.run = s.run.replace('"$IMAGE@$DIGEST"', '"$IMAGE:${GITHUB_REF_NAME#v}-candidate.${GITHUB_RUN_ID}.${GITHUB_RUN_ATTEMPT}"'); }, /^promote: tags .*-candidate\..*, not the digest the build pushed/],
+    ['the tags added with a tool the check does not read', (wf) => { const s = wf.jobs.promote.steps.find((x) => /oras tag/.test(x.run ?? '')); s.run = s.run.replace(/oras tag .*/, 'docker buildx imagetools create -t "$IMAGE:${GITHUB_REF_NAME#v}" -t "$IMAGE:latest" "$IMAGE@$DIGEST"'); }, /^promote: tags or pushes with a command this check does not read/],
+    ['latest never added', (wf) => { const s = wf.jobs.promote.steps.find((x) => /oras tag/.test(x.run ?? '')); s.run = s.run.replace('"$version" latest', '"$version"'); }, /^no job tags the scanned and signed digest latest/],
+    ['the promoting job holds more than packages: write', (wf) => { wf.jobs.promote.permissions['id-token'] = 'write'; }, /^promote: adds tags holding packages, id-token/],
     ['an image SBOM not attested', (wf) => { wf.jobs.sign.steps = wf.jobs.sign.steps.filter((s) => !/image-sbom-linux-arm64/.test(s.with?.['sbom-path'] ?? '')); }, /^image SBOM image-sbom-linux-arm64\.cdx\.json: not attested/],
   ];
   for (const [what, mutate, expected] of broken) {
