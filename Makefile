@@ -31,7 +31,7 @@ COMPOSE := docker compose -f compose/compose.yaml $(if $(HA_MODE),-f compose/ha.
 # the HA services, so that nothing of the profile outlives the stack.
 COMPOSE_ADMIN := TRIAD_SECRETS_DIR=$${TRIAD_SECRETS_DIR:-./secrets} docker compose -f compose/compose.yaml -f compose/ha.yaml --project-name triad
 TRIAD_ENV := compose/.env
-# Jib's base image; empty = the one in pom.xml. Without a registry: JIB_FROM=docker://eclipse-temurin:21-jre
+# Jib's base image; empty = the one in pom.xml. Without a registry: JIB_FROM=docker://eclipse-temurin:25-jre
 JIB_FROM ?=
 
 .PHONY: _need-docker _need-jdk _need-node
