@@ -103,6 +103,7 @@ action= target= stage= current= child= stopped_by=
 stop_on() { stopped_by=$1; exit "$2"; }
 trap 'stop_on SIGINT 130' INT
 trap 'stop_on SIGTERM 143' TERM
+# A command that fails unexpectedly (set -e) is named in the report.
 trap 'stopped_by=${stopped_by:-"\"$BASH_COMMAND\" failed (exit $?, line $LINENO)"}' ERR
 report() {
     local rc=$? inst states=() back
@@ -112,9 +113,10 @@ report() {
     if [ "$stage" = rolling ]; then
         for inst in "${INSTANCES[@]}"; do states+=("$inst $(state_of "$inst")"); done
         back=$(previous)
+        back=${back:+"make rollback (all three back to $back)"}
         if [ "$action" = deploy ]; then
-            printf '%s: stopped (%s) while replacing %s: %s. Finish: make deploy VERSION=%s SKIP_IMAGE=1; undo: make rollback (all three back to %s).\n' \
-                "$action" "$stopped_by" "$current" "$(IFS=,; echo "${states[*]}" | sed 's/,/, /g')" "$target" "${back:-nothing recorded before}" >&2
+            printf '%s: stopped (%s) while replacing %s: %s. Finish: make deploy VERSION=%s SKIP_IMAGE=1; undo: %s.\n' \
+                "$action" "$stopped_by" "$current" "$(IFS=,; echo "${states[*]}" | sed 's/,/, /g')" "$target" "${back:-no earlier version recorded}" >&2
         else
             printf '%s: stopped (%s) while replacing %s: %s. Finish: make rollback (to %s again, not one further back); undo: make deploy VERSION=%s SKIP_IMAGE=1.\n' \
                 "$action" "$stopped_by" "$current" "$(IFS=,; echo "${states[*]}" | sed 's/,/, /g')" "$target" "$(last)" >&2
