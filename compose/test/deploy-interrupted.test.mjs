@@ -130,6 +130,19 @@ test('a deploy writes its target into compose/.deployed before it replaces the f
   assert.deepEqual(sb.history(), ['1.0.0']);
 });
 
+test('Ctrl-C during the migration: the deploy says that no instance was replaced, exits 130, and records nothing', async () => {
+  const sb = sandbox({ history: ['0.9.0', '1.0.0'] });
+  const { child, done } = start(sb, ['deploy', '1.1.0'], { hang: 'migrate' });
+  await until('the migration running', sb.hanging);
+  process.kill(-child.pid, 'SIGINT'); // the terminal's whole foreground group, the migration included
+  const r = await Promise.race([done, delay(10_000, null, { ref: false })]);
+  assert.ok(r, 'deploy.sh did not stop within 10 s of SIGINT');
+  assert.equal(r.status, 130);
+  assert.equal(r.stderr, 'deploy: stopped (SIGINT) before any instance was replaced: 1.0.0 goes on serving.\n');
+  assert.deepEqual(sb.calls(), ['migrate 1.1.0']);
+  assert.deepEqual(sb.history(), ['0.9.0', '1.0.0']);
+});
+
 test('a deploy whose new web2 fails its health check reports the mixed state and exits non-zero; rollback returns all three to the version that served', async () => {
   const sb = sandbox();
   const r = await run(sb, ['deploy', '1.1.0'], { fail: 'web2' });

@@ -4,7 +4,8 @@
 # $FAKE_DOCKER_STATE, and logs its calls there (calls.log).
 # `docker compose up ... webN` sets webN's version to TRIAD_VERSION (healthy), except for the
 # instance named in FAKE_FAIL (its new container stays unhealthy: exit 1) and in FAKE_HANG (its
-# new container keeps starting: the call never returns on its own). Each `up` is logged with the
+# new container keeps starting: the call never returns on its own; FAKE_HANG=migrate: the
+# migration never ends). Each `up` is logged with the
 # history (compose/.deployed) as it is at that moment.
 S=$FAKE_DOCKER_STATE
 log() { printf '%s\n' "$*" >> "$S/calls.log"; }
@@ -14,7 +15,9 @@ if [ "$1" = compose ]; then
     sub=$1; svc=${!#}
     case $sub in
         ps) [ -s "$S/$svc" ] && echo "c-$svc"; exit 0;;
-        run) log "migrate $TRIAD_VERSION"; exit 0;;
+        run) log "migrate $TRIAD_VERSION"
+            if [ "$FAKE_HANG" = migrate ]; then : > "$S/hanging"; exec sleep 300; fi
+            exit 0;;
         up)
             log "up $svc $TRIAD_VERSION history=$(paste -sd, compose/.deployed 2>/dev/null)"
             echo "$TRIAD_VERSION" > "$S/$svc"
