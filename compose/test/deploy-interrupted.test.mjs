@@ -7,7 +7,7 @@
 // version that served before; one roll at a time.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -196,6 +196,24 @@ test('after a deploy stopped part-way: deploying it again finishes it; deploying
   const back = await run(other, ['rollback']);
   assert.equal(back.status, 0, back.stderr);
   assert.deepEqual(other.versions(), ['1.0.0', '1.0.0', '1.0.0']);
+});
+
+test('a deploy killed with SIGKILL while it replaces web2: no report, but the lock holds until its docker command ends, then rollback returns all three', async () => {
+  const sb = sandbox({ history: ['0.9.0', '1.0.0'] });
+  const { child, done } = start(sb, ['deploy', '1.1.0'], { hang: 'web2' });
+  await until('deploy.sh replacing web2', sb.hanging);
+  child.kill('SIGKILL');
+  assert.equal((await done).signal, 'SIGKILL');
+  // The docker command it started (the fake's sleep, left in its process group) still runs.
+  const refused = await run(sb, ['rollback']);
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /^deploy: another deploy or rollback is running \(pid [0-9]+: deploy 1\.1\.0 since /);
+  process.kill(-child.pid, 'SIGKILL');
+  await until('the lock released', () => spawnSync('flock', ['-n', path.join(sb.dir, 'compose', '.deploy.lock'), 'true']).status === 0);
+  const back = await run(sb, ['rollback']);
+  assert.equal(back.status, 0, back.stderr);
+  assert.deepEqual(sb.versions(), ['1.0.0', '1.0.0', '1.0.0']);
+  assert.deepEqual(sb.history(), ['0.9.0', '1.0.0']);
 });
 
 test('a rollback stopped part-way reports the mixed state; make rollback then finishes it (the same version, not one further back)', async () => {
