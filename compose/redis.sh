@@ -7,7 +7,12 @@
 # Users (ACL; issue 22): nobody logs in without a user of their own, and each can do only what
 # its client needs. Key patterns and commands are those of the code that uses them; a command
 # a client needs and lacks fails with NOPERM, which the tests below would show.
-#   default         off: the old shared password (requirepass) logs in nobody.
+#   default         off: nobody logs in as it (the old shared password, requirepass, is gone).
+#                   Its permissions stay all: Redis 8.0 replays the AOF at start as the default
+#                   user and re-checks the ACL of each command of a MULTI/EXEC (a script with
+#                   several writes is stored as one), so a restricted default user silently drops
+#                   those writes on restart (redis/redis#14541, fixed in #14545 after 8.0; shown
+#                   by RedisAclTest). A disabled user's permissions let no client do anything.
 #   triad           the service (REDIS_USER, REDIS_PASSWORD_FILE): its keys triad:* only (item
 #                   copies and leases, heartbeats, the request count), and only the commands
 #                   the code sends (io.triad.items, io.triad.cluster, io.triad.redis: the item
@@ -57,7 +62,7 @@ replica-announce-ip $REDIS_ANNOUNCE"
 fi
 
 exec docker-entrypoint.sh redis-server - --enable-debug-command no "$@" <<CONF
-user default off resetkeys resetchannels -@all
+user default off ~* &* +@all
 user triad on >$service resetkeys ~triad:* resetchannels -@all +ping +info +client|setname +client|setinfo +get +set +eval +del +unlink +scan +hset +hgetall +pexpire +zadd +zrange +zrem +zremrangebyscore +incrby
 user triad-monitor on >$monitor resetkeys resetchannels -@all +ping +info +config|get +slowlog|get +slowlog|len +latency|latest +latency|histogram +client|setname +client|setinfo
 user triad-admin on >$admin ~* &* +@all

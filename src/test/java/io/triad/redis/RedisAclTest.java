@@ -1,13 +1,16 @@
 package io.triad.redis;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 
+import io.triad.support.Await;
 import io.triad.support.TestStack;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.GenericContainer;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
@@ -116,6 +119,38 @@ class RedisAclTest {
         }
         try (Jedis anonymous = new Jedis("127.0.0.1", PORT)) {
             assertThat(refused(anonymous, "PING"), startsWith("NOAUTH"));
+        }
+    }
+
+    /**
+     * Redis 8.0 replays the AOF as the default user and re-checks the ACL inside MULTI/EXEC
+     * (redis/redis#14541): with the default user restricted, a transaction (or a script with
+     * several writes) acknowledged before a restart was gone after it.
+     */
+    @Test
+    void transactionsSurviveARestart() {
+        try (Jedis admin = as("triad-admin", ADMIN)) {
+            var multi = admin.multi();
+            multi.set("triad:acl-test:tx1", "1");
+            multi.set("triad:acl-test:tx2", "2");
+            multi.exec();
+        }
+        try (Jedis triad = as("triad", SERVICE)) {
+            triad.eval("redis.call('SET', KEYS[1], '3'); redis.call('SET', KEYS[2], '4'); return 1", 2,
+                    "triad:acl-test:script1", "triad:acl-test:script2");
+        }
+        // A graceful restart: Redis writes the AOF to disk on SIGTERM and replays it at start.
+        DockerClientFactory.instance().client().restartContainerCmd(redis.getContainerId()).withTimeout(10).exec();
+        Await.until(Duration.ofSeconds(20), "redis answers after the restart", () -> {
+            try (Jedis admin = as("triad-admin", ADMIN)) {
+                return "PONG".equals(admin.ping());
+            } catch (RuntimeException e) {
+                return false;
+            }
+        });
+        try (Jedis admin = as("triad-admin", ADMIN)) {
+            assertThat(admin.mget("triad:acl-test:tx1", "triad:acl-test:tx2", "triad:acl-test:script1", "triad:acl-test:script2"),
+                    is(List.of("1", "2", "3", "4")));
         }
     }
 
