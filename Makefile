@@ -119,7 +119,7 @@ _db-roles-check: secrets
 	 [ "$$mon" != 0 ] || { echo "The volume $(PGDATA_VOLUME) predates the exporter's role triad_monitor (issue 22): run 'make db-migrate-roles' once (keeps the data, adds the role), or 'make clean' to start empty."; exit 1; }
 
 .PHONY: db-migrate-roles
-db-migrate-roles: _need-docker secrets ## One-off, keeps the data: split the roles of a PostgreSQL volume from before the split (service role = superuser)
+db-migrate-roles: _need-docker secrets ## One-off, keeps the data: bring an older PostgreSQL volume to the current roles (the split of the service from the superuser; the exporter's triad_monitor)
 	$(COMPOSE) stop web1 web2 web3
 	$(COMPOSE) up -d --wait postgres
 	$(COMPOSE) exec -T postgres bash -s < db/migrate-roles.sh
