@@ -48,8 +48,14 @@ _need-node:
 # Every password of the stack: secret file name (under TRIAD_SECRETS_DIR) : variable in compose/.env.
 # db: the service's PostgreSQL role triad (web and postgres); db_owner: the schema owner
 # triad_owner; postgres: the superuser (these two reach the postgres container only);
-# replication: triad_replicator (standby and backups: streaming replication only).
-TRIAD_SECRETS := db:TRIAD_DB_PASSWORD db_owner:TRIAD_DB_OWNER_PASSWORD postgres:TRIAD_POSTGRES_PASSWORD redis:TRIAD_REDIS_PASSWORD replication:TRIAD_REPLICATION_PASSWORD
+# replication: triad_replicator (standby and backups: streaming replication only);
+# db_monitor: triad_monitor, the PostgreSQL exporter's (pg_monitor). Redis users
+# (compose/redis.sh): redis: triad, the service's; redis_monitor: the exporter's (read-only);
+# redis_admin: the operator's (make chaos, e2e); redis_replication, redis_sentinel: the HA
+# profile's replicas and sentinels.
+TRIAD_SECRETS := db:TRIAD_DB_PASSWORD db_owner:TRIAD_DB_OWNER_PASSWORD postgres:TRIAD_POSTGRES_PASSWORD redis:TRIAD_REDIS_PASSWORD replication:TRIAD_REPLICATION_PASSWORD \
+  db_monitor:TRIAD_DB_MONITOR_PASSWORD redis_monitor:TRIAD_REDIS_MONITOR_PASSWORD redis_admin:TRIAD_REDIS_ADMIN_PASSWORD \
+  redis_replication:TRIAD_REDIS_REPLICATION_PASSWORD redis_sentinel:TRIAD_REDIS_SENTINEL_PASSWORD
 # The PostgreSQL volume of the project `triad` (the name Compose gives pgdata).
 PGDATA_VOLUME := triad_pgdata
 RANDOM_PASSWORD := { openssl rand -hex 24 2>/dev/null || od -An -N24 -tx1 /dev/urandom | tr -d ' \n'; }
@@ -74,29 +80,46 @@ secrets: $(TRIAD_ENV) ## Render the passwords of compose/.env into the secret fi
 	 done; \
 	 dir=$$(sed -n 's/^TRIAD_SECRETS_DIR=//p' $(TRIAD_ENV) | tail -n1); dir=$${dir:-./secrets}; \
 	 case "$$dir" in /*) ;; *) dir=compose/$$dir;; esac; \
+	 for s in $(TRIAD_SECRETS); do \
+	   k=$${s#*:}; v=$$(sed -n "s/^$$k=//p" $(TRIAD_ENV) | tail -n1); \
+	   why=$$(lc=$$(printf '%s' "$$v" | tr A-Z a-z | tr -cd a-z0-9); \
+	     for w in $(PLACEHOLDER_WORDS); do case "$$lc" in *$$w*) echo "looks like a placeholder (it contains '$$w')"; exit;; esac; done; \
+	     case "$$v" in \
+	       "") echo "is empty";; \
+	       *[!A-Za-z0-9]*) echo "has characters other than letters and digits";; \
+	       *) [ $${#v} -ge 16 ] || echo "is shorter than 16 characters";; \
+	     esac); \
+	   [ -z "$$why" ] || { echo "$$k in $(TRIAD_ENV) $$why: set a random password of 16 or more letters and digits (e.g. openssl rand -hex 24), or delete the line and run make secrets to get one."; exit 1; }; \
+	 done; \
 	 mkdir -p "$$dir"; chmod 700 "$$dir"; \
 	 for s in $(TRIAD_SECRETS); do \
 	   v=$$(sed -n "s/^$${s#*:}=//p" $(TRIAD_ENV) | tail -n1); \
-	   [ -n "$$v" ] || { echo "$${s#*:} is empty in $(TRIAD_ENV): set a password (letters and digits), or delete the line and run make secrets to get a random one."; exit 1; }; \
 	   printf '%s' "$$v" > "$$dir/$${s%%:*}_password.tmp"; \
 	   chmod 444 "$$dir/$${s%%:*}_password.tmp"; mv -f "$$dir/$${s%%:*}_password.tmp" "$$dir/$${s%%:*}_password"; \
 	 done
 # (Files are 444 so the non-root service can read its bind-mounted copy; the 700 folder keeps
-# other host users out.)
+# other host users out.) A password typed into compose/.env is refused when it is empty, not
+# letters and digits only (the secret files and the exporter's JSON take it as it is), shorter
+# than 16 characters, or contains one of these words (compose/.env.example's placeholder, and
+# the ones people type): compose/test/secrets.test.mjs.
+PLACEHOLDER_WORDS := changeme password passwd placeholder example secret replaceme default devonly letmein qwerty 123456
 
 # A volume initialised before the roles split has the service's role triad as its superuser:
 # the stack would start, with the service connected as a superuser. Checked before the service
 # starts; a fresh volume is split by construction (db/roles.sh), so only an existing one is.
+# Likewise a volume from before the exporter's own role triad_monitor (db/roles.sh adds it).
 .PHONY: _db-roles-check
 _db-roles-check: secrets
 	@docker volume inspect $(PGDATA_VOLUME) >/dev/null 2>&1 || exit 0; \
 	 [ -z "$(HA_MODE)" ] || exit 0; \
 	 $(COMPOSE) up -d --wait postgres >/dev/null 2>&1 || { echo "PostgreSQL did not become healthy: see 'make logs SERVICE=postgres'."; exit 1; }; \
 	 su=$$(for u in postgres triad; do $(COMPOSE) exec -T postgres psql -XqtA -U $$u -d triad -c "SELECT rolsuper FROM pg_roles WHERE rolname = 'triad'" 2>/dev/null && break; done); \
-	 [ "$$su" != t ] || { echo "The volume $(PGDATA_VOLUME) predates the PostgreSQL roles split (the service's role triad is a superuser in it): run 'make db-migrate-roles' once (keeps the data), or 'make clean' to start empty."; exit 1; }
+	 [ "$$su" != t ] || { echo "The volume $(PGDATA_VOLUME) predates the PostgreSQL roles split (the service's role triad is a superuser in it): run 'make db-migrate-roles' once (keeps the data), or 'make clean' to start empty."; exit 1; }; \
+	 mon=$$($(COMPOSE) exec -T postgres psql -XqtA -U postgres -d triad -c "SELECT count(*) FROM pg_roles WHERE rolname = 'triad_monitor'" 2>/dev/null); \
+	 [ "$$mon" != 0 ] || { echo "The volume $(PGDATA_VOLUME) predates the exporter's role triad_monitor (issue 22): run 'make db-migrate-roles' once (keeps the data, adds the role), or 'make clean' to start empty."; exit 1; }
 
 .PHONY: db-migrate-roles
-db-migrate-roles: _need-docker secrets ## One-off, keeps the data: split the roles of a PostgreSQL volume from before the split (service role = superuser)
+db-migrate-roles: _need-docker secrets ## One-off, keeps the data: bring an older PostgreSQL volume to the current roles (the split of the service from the superuser; the exporter's triad_monitor)
 	$(COMPOSE) stop web1 web2 web3
 	$(COMPOSE) up -d --wait postgres
 	$(COMPOSE) exec -T postgres bash -s < db/migrate-roles.sh
@@ -280,8 +303,10 @@ rules-test: _need-docker ## promtool: check observability/prometheus.yml and its
 alerts-test: _need-docker _need-node ## A firing alert reaches the webhook: Prometheus and Alertmanager as Compose runs them, a webhook on this host, no stack (~70 s; part of make test)
 	node --test --test-reporter=spec observability/tests/*.test.mjs
 
-# The Redis exporter reads its password from a JSON map of address to password, rendered from
-# compose/.env like the other secret files (passwords are letters and digits: no escaping).
+# The Redis exporter reads its password (user triad-monitor) from a JSON map of address to
+# password, rendered from compose/.env like the other secret files (passwords are letters and
+# digits: no escaping). With --redis.user, redis_exporter 1.86 looks the address up with the
+# user in it, older versions without: both keys.
 # Alertmanager reads the webhook's URL from a file on every notification: it is rewritten in
 # place only when it changed, so the running container's bind mount sees the new one.
 .PHONY: _observe-secrets
@@ -298,8 +323,8 @@ _observe-secrets: secrets
 	 if [ "$$(cat "$$f" 2>/dev/null)" != "$$u" ]; then \
 	   [ ! -e "$$f" ] || chmod u+w "$$f"; printf '%s' "$$u" > "$$f"; chmod 444 "$$f"; \
 	 fi; \
-	 v=$$(sed -n 's/^TRIAD_REDIS_PASSWORD=//p' $(TRIAD_ENV) | tail -n1); \
-	 printf '{"redis://redis:6379":"%s"}' "$$v" > "$$dir/redis_exporter_passwords.json.tmp"; \
+	 v=$$(sed -n 's/^TRIAD_REDIS_MONITOR_PASSWORD=//p' $(TRIAD_ENV) | tail -n1); \
+	 printf '{"redis://triad-monitor@redis:6379":"%s","redis://redis:6379":"%s"}' "$$v" "$$v" > "$$dir/redis_exporter_passwords.json.tmp"; \
 	 chmod 444 "$$dir/redis_exporter_passwords.json.tmp"; \
 	 mv -f "$$dir/redis_exporter_passwords.json.tmp" "$$dir/redis_exporter_passwords.json"
 

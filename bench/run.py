@@ -209,7 +209,8 @@ def floor_up(image, kind, classes):
                      s.container(service)]).strip()
     backend = []
     if kind == "redis":
-        backend = ["-e", "FLOOR_REDIS_HOST=redis", "-e", "FLOOR_REDIS_PASSWORD_FILE=/run/secrets/redis_password",
+        # the service's own Redis user (its keys triad:* and commands only), as web1-web3 connect
+        backend = ["-e", "FLOOR_REDIS_HOST=redis", "-e", "FLOOR_REDIS_USER=triad", "-e", "FLOOR_REDIS_PASSWORD_FILE=/run/secrets/redis_password",
                    "-v", f"{secret_of('redis', 'redis_password')}:/run/secrets/redis_password:ro"]
     elif kind == "pg":
         # the service's own role and password (DML only), as web1-web3 connect
@@ -358,9 +359,9 @@ def cleanup():
         args += ["-c", statement]
     s.sh(args)
     s.sh(["docker", "exec", s.container("redis"), "sh", "-c",
-          'export REDISCLI_AUTH="$(cat /run/secrets/redis_password)"; '
-          'redis-cli --scan --pattern "triad:item:*" | xargs -r -n 500 redis-cli unlink >/dev/null; '
-          'redis-cli unlink triad:bench:floor >/dev/null'])
+          'export REDISCLI_AUTH="$(cat /run/secrets/redis_admin_password)"; '
+          'redis-cli --user triad-admin --scan --pattern "triad:item:*" | xargs -r -n 500 redis-cli --user triad-admin unlink >/dev/null; '
+          'redis-cli --user triad-admin unlink triad:bench:floor >/dev/null'])
     s.log("cleanup: deleted the bench's items and keys, unlinked the item cache")
 
 

@@ -3,7 +3,8 @@
 # image's superuser was `triad`, the service's own role, and owned the tables. Keeps the data.
 # `make db-migrate-roles` runs it inside the postgres container (as the OS user postgres, over
 # the Unix socket), with the service stopped. On a volume that is already split it only
-# re-applies db/roles.sh and the grants, which changes nothing.
+# re-applies db/roles.sh and the grants, which adds the roles created since (the exporter's
+# triad_monitor) and changes nothing else.
 #
 # The old superuser `triad` is the bootstrap role (OID 10): PostgreSQL refuses to take its
 # superuser attribute away or to hand its objects to another role. So it is renamed to
@@ -87,7 +88,7 @@ fi
 
 sql postgres -tA -F ' ' <<'SQL' | while read -r line; do say "$line"; done
 SELECT 'role ' || rolname || ': superuser=' || rolsuper || ' createrole=' || rolcreaterole || ' createdb=' || rolcreatedb
-  FROM pg_roles WHERE rolname IN ('postgres', 'triad_owner', 'triad') ORDER BY rolname;
+  FROM pg_roles WHERE rolname IN ('postgres', 'triad_owner', 'triad', 'triad_monitor') ORDER BY rolname;
 SELECT 'table ' || tablename || ': owner ' || tableowner FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename;
 SQL
 say "done"

@@ -11,6 +11,10 @@
 #                the backups' pg_receivewal): REPLICATION, no database, no table. Created only
 #                when TRIAD_REPLICATION_PASSWORD_FILE is set (Compose); Kubernetes' prod
 #                overlay replicates through CloudNativePG, which has its own.
+#   triad_monitor  the PostgreSQL exporter's (Compose's observe profile): a member of
+#                pg_monitor (the statistics views and settings), CONNECT to the database, no
+#                table, no DML. Created only when TRIAD_MONITOR_PASSWORD_FILE is set (Compose);
+#                Kubernetes has no such exporter (CloudNativePG's instance manager exports).
 #
 # The passwords come from secret files named by TRIAD_APP_PASSWORD_FILE and
 # TRIAD_OWNER_PASSWORD_FILE. psql reads them itself (backquotes below), so they appear on no
@@ -26,6 +30,7 @@ triad_roles() {
         fi
     done
     triad_replicator || return 1
+    triad_monitor || return 1
     psql -v ON_ERROR_STOP=1 --no-psqlrc --quiet --username "${POSTGRES_USER:-postgres}" \
         --dbname "${POSTGRES_DB:-triad}" --set db="${POSTGRES_DB:-triad}" <<'SQL'
 \set app_password `cat "$TRIAD_APP_PASSWORD_FILE"`
@@ -72,6 +77,26 @@ SQL
     if [ -w "$hba" ] && ! grep -q '^host[[:space:]]\+replication[[:space:]]\+triad_replicator' "$hba"; then
         printf 'host replication triad_replicator all scram-sha-256\n' >> "$hba"
     fi
+}
+
+# The exporter's role: pg_monitor's statistics, nothing of the service's. NOINHERIT would
+# make pg_monitor's privileges need a SET ROLE, which the exporter does not do: INHERIT, and
+# pg_monitor grants read access to statistics and settings only.
+triad_monitor() {
+    [ -n "${TRIAD_MONITOR_PASSWORD_FILE:-}" ] || return 0
+    if [ ! -s "$TRIAD_MONITOR_PASSWORD_FILE" ]; then
+        echo >&2 "triad roles: TRIAD_MONITOR_PASSWORD_FILE='$TRIAD_MONITOR_PASSWORD_FILE' names no readable, non-empty file: mount the secret or unset the variable."
+        return 1
+    fi
+    psql -v ON_ERROR_STOP=1 --no-psqlrc --quiet --username "${POSTGRES_USER:-postgres}" \
+        --dbname "${POSTGRES_DB:-triad}" --set db="${POSTGRES_DB:-triad}" <<'SQL'
+\set monitor_password `cat "$TRIAD_MONITOR_PASSWORD_FILE"`
+SELECT 'CREATE ROLE triad_monitor' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'triad_monitor') \gexec
+ALTER ROLE triad_monitor WITH LOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS
+    PASSWORD :'monitor_password';
+GRANT pg_monitor TO triad_monitor;
+GRANT CONNECT ON DATABASE :"db" TO triad_monitor;
+SQL
 }
 
 triad_roles

@@ -10,7 +10,7 @@ import { compose, inspect, request, createItem, restoreInstances, PROJECT } from
 before(restoreInstances);
 
 const redis = async (...args) => (await compose('exec', '-T', 'redis', 'sh', '-c',
-  'REDISCLI_AUTH="$(cat /run/secrets/redis_password)" exec redis-cli "$@"', 'redis-cli', ...args)).trim();
+  'REDISCLI_AUTH="$(cat /run/secrets/redis_admin_password)" exec redis-cli --user triad-admin "$@"', 'redis-cli', ...args)).trim();
 const redisConfig = async (name) => (await redis('config', 'get', name)).split('\n')[1];
 const psql = async (sql) => (await compose('exec', '-T', 'postgres', 'sh', '-c',
   'exec psql -X -q -t -A -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "$1"', 'psql', sql)).trim();
@@ -82,4 +82,37 @@ test('nginx, postgres and redis: minimum capabilities, no-new-privileges, pids l
     assert.ok(h.PidsLimit > 0, `${svc} has no pids limit`);
     assert.equal(h.ReadonlyRootfs, true, `${svc} root file system is writable`);
   }
+});
+
+// Issue 22, point 6: every Redis client logs in as its own ACL user (compose/redis.sh). redis-cli
+// runs inside the redis container, as `user`, with the password of its secret file.
+const redisAs = async (user, secret, ...args) => (await compose('exec', '-T', 'redis', 'sh', '-c',
+  `REDISCLI_AUTH="$(cat /run/secrets/${secret})" exec redis-cli --no-auth-warning --user ${user} "$@"`, 'redis-cli', ...args)).trim();
+
+test('Redis: the service\'s user reaches its own keys only, and no administrative command', async () => {
+  const service = (...args) => redisAs('triad', 'redis_password', ...args);
+  assert.match(await service('get', 'triad:requests:total'), /^\d+$/);
+  assert.match(await service('set', 'e2e:outside', '1'), /^NOPERM/);
+  assert.match(await service('flushall'), /^NOPERM/);
+  assert.match(await service('config', 'set', 'maxmemory', '1'), /^NOPERM/);
+  assert.match(await service('keys', '*'), /^NOPERM/);
+  assert.match(await service('debug', 'sleep', '0'), /DEBUG command not allowed|^NOPERM/);
+});
+
+test('Redis: the exporter\'s user reads statistics and writes nothing', async () => {
+  const monitor = (...args) => redisAs('triad-monitor', 'redis_monitor_password', ...args);
+  assert.match(await monitor('info', 'server'), /redis_version:/);
+  assert.match(await monitor('set', 'triad:requests:total', '0'), /^NOPERM/);
+  assert.match(await monitor('get', 'triad:requests:total'), /^NOPERM/);
+});
+
+test('Redis: the default user logs in nobody, not even with the service\'s password', async () => {
+  const out = await compose('exec', '-T', 'redis', 'sh', '-c',
+    'REDISCLI_AUTH="$(cat /run/secrets/redis_password)" exec redis-cli --no-auth-warning ping');
+  assert.match(out, /WRONGPASS|NOAUTH/);
+});
+
+test('Redis: DEBUG is refused on the default stack, even to the operator inside the container', async () => {
+  assert.match(await redis('debug', 'sleep', '0'), /DEBUG command not allowed/);
+  assert.equal(await redisConfig('enable-debug-command'), 'no');
 });

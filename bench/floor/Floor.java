@@ -73,7 +73,7 @@ public final class Floor {
         pool.setMaxWait(Duration.ofMillis(300));
         pool.setJmxEnabled(false);
         JedisPool redis = new JedisPool(pool, new HostAndPort(host, 6379),
-                DefaultJedisClientConfig.builder().password(password).build());
+                DefaultJedisClientConfig.builder().user(System.getenv("FLOOR_REDIS_USER")).password(password).build());
         try (Jedis jedis = redis.getResource()) {
             jedis.set(KEY, BODY);
         }

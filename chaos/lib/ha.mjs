@@ -50,11 +50,11 @@ export function auditBroken(a) {
   return broken;
 }
 
-/** redis-cli against a sentinel (inside its container, authenticated from its secret file). */
+/** redis-cli against a sentinel (inside its container, as triad-admin, password from its secret file). */
 export async function sentinelCli(sentinel, ...args) {
   const id = (await compose('ps', '--quiet', sentinel)).trim().split('\n')[0];
   if (!id) throw new Error(`${sentinel} is not running`);
-  return run('docker', ['exec', id, 'sh', '-c', 'REDISCLI_AUTH="$(cat /run/secrets/redis_password)" exec redis-cli -p 26379 "$@"', 'redis-cli', ...args], { timeoutMs: 10_000 });
+  return run('docker', ['exec', id, 'sh', '-c', 'REDISCLI_AUTH="$(cat /run/secrets/redis_admin_password)" exec redis-cli --user triad-admin -p 26379 "$@"', 'redis-cli', ...args], { timeoutMs: 10_000 });
 }
 
 /** The Redis primary's host name as the sentinels agree on it (a majority of the three). */
@@ -72,11 +72,11 @@ export async function redisPrimary() {
   return n >= 2 ? host : undefined;
 }
 
-/** redis-cli in a Redis data node's container. */
+/** redis-cli in a Redis data node's container, as triad-admin. */
 export async function nodeCli(service, ...args) {
   const id = (await compose('ps', '--quiet', service)).trim().split('\n')[0];
   if (!id) throw new Error(`${service} is not running`);
-  return run('docker', ['exec', id, 'sh', '-c', 'REDISCLI_AUTH="$(cat /run/secrets/redis_password)" exec redis-cli "$@"', 'redis-cli', ...args], { timeoutMs: 10_000 });
+  return run('docker', ['exec', id, 'sh', '-c', 'REDISCLI_AUTH="$(cat /run/secrets/redis_admin_password)" exec redis-cli --user triad-admin "$@"', 'redis-cli', ...args], { timeoutMs: 10_000 });
 }
 
 export const secs = (ms) => (ms === undefined ? '-' : (ms / 1000).toFixed(1));

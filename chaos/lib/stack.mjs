@@ -46,10 +46,10 @@ export async function psql(sql, { timeoutMs = 60_000, service } = {}) {
   return out.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
 }
 
-/** redis-cli in the redis container, authenticated from its secret file. Resolves with stdout. */
+/** redis-cli in the redis container as the operator's user triad-admin (compose/redis.sh), password from its secret file. Resolves with stdout. */
 export async function redisCli(...args) {
   const id = await containerId('redis');
-  return run('docker', ['exec', id, 'sh', '-c', 'REDISCLI_AUTH="$(cat /run/secrets/redis_password)" exec redis-cli "$@"', 'redis-cli', ...args], {
+  return run('docker', ['exec', id, 'sh', '-c', 'REDISCLI_AUTH="$(cat /run/secrets/redis_admin_password)" exec redis-cli --user triad-admin "$@"', 'redis-cli', ...args], {
     timeoutMs: 30_000,
   });
 }

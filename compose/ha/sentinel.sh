@@ -17,24 +17,29 @@
 #       retries it (and twice that before the same one does): a promotion here takes well
 #       under a second, so 10 s only bounds a stuck one.
 #   quorum 2 of 3: one sentinel can be down or wrong; the failover itself needs a majority.
-# Every sentinel requires the Redis password (requirepass; the service authenticates with
-# REDIS_PASSWORD) and uses it towards the data nodes (auth-pass) and the other sentinels
-# (sentinel-pass).
+# Users (ACL, as on the data nodes: compose/redis.sh), the default user off:
+#   triad           the service (REDIS_USER, its password): asks for the primary and follows
+#                   +switch-master, nothing else.
+#   triad-sentinel  the other sentinels (sentinel-user); the same user and password towards the
+#                   data nodes (auth-user), where compose/redis.sh limits it to what Sentinel sends.
+#   triad-admin     the health check and make chaos (docker exec redis-cli).
 set -eu
 umask 077
-pw=$(cat /run/secrets/redis_password)
+service=$(cat /run/secrets/redis_password)
+sentinel=$(cat /run/secrets/redis_sentinel_password)
+admin=$(cat /run/secrets/redis_admin_password)
 me=${SENTINEL_ANNOUNCE:?}
-export REDISCLI_AUTH="$pw"
+export REDISCLI_AUTH="$sentinel"
 
 primary=
 for s in sentinel1 sentinel2 sentinel3; do
     [ "$s" = "$me" ] && continue
-    a=$(redis-cli -h "$s" -p 26379 --raw SENTINEL get-master-addr-by-name triad 2>/dev/null | head -n1) || true
+    a=$(redis-cli -h "$s" -p 26379 --user triad-sentinel --raw SENTINEL get-master-addr-by-name triad 2>/dev/null | head -n1) || true
     case "$a" in ''|*ERR*|*rror*) ;; *) primary=$a; break;; esac
 done
 if [ -z "$primary" ]; then
     for n in redis redis-replica; do
-        if redis-cli -h "$n" --raw ROLE 2>/dev/null | head -n1 | grep -qx master; then primary=$n; break; fi
+        if redis-cli -h "$n" --user triad-sentinel --raw ROLE 2>/dev/null | head -n1 | grep -qx master; then primary=$n; break; fi
     done
 fi
 primary=${primary:-redis}
@@ -47,10 +52,15 @@ dir /run/sentinel
 sentinel resolve-hostnames yes
 sentinel announce-hostnames yes
 sentinel announce-ip $me
-requirepass $pw
-sentinel sentinel-pass $pw
+user default off resetkeys resetchannels -@all
+user triad on >$service resetkeys resetchannels &+switch-master -@all +ping +client|setname +client|setinfo +sentinel|get-master-addr-by-name +subscribe
+user triad-sentinel on >$sentinel resetkeys allchannels -@all +ping +publish +subscribe +client|setname +client|setinfo +sentinel|is-master-down-by-addr +sentinel|get-master-addr-by-name +info +role
+user triad-admin on >$admin allchannels +@all
+sentinel sentinel-user triad-sentinel
+sentinel sentinel-pass $sentinel
 sentinel monitor triad $primary 6379 2
-sentinel auth-pass triad $pw
+sentinel auth-user triad triad-sentinel
+sentinel auth-pass triad $sentinel
 sentinel down-after-milliseconds triad 3000
 sentinel failover-timeout triad 10000
 sentinel parallel-syncs triad 1

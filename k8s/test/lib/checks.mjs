@@ -13,6 +13,8 @@ export const SECRET = 'triad-secrets';
 export const SECRET_KEYS = ['db-password', 'redis-password'];
 // The PostgreSQL superuser's and schema owner's passwords: only the postgres pod mounts it.
 export const ADMIN_SECRET = 'triad-db-admin';
+/** The Redis users other than the service's (operator, replicas, sentinels): Redis pods only. */
+export const REDIS_ADMIN_SECRET = 'triad-redis-admin';
 export const MIGRATE_JOB = 'triad-migrate';
 // What a variant (lib/variants.mjs) is meant to be; the plain directory by default.
 const PLAIN = { ha: true, image: 'tag', monitoring: false, db: 'statefulset', redis: 'single' };
@@ -115,8 +117,16 @@ const clusterOf = (objs) => objs.filter((o) => o.kind === 'Cluster' && o.apiVers
 
 /** db/roles.sh's SQL statements that shape privileges (REVOKE, GRANT, ALTER SCHEMA), one line each, :"db" as the database. */
 export function rolesShGrants(rolesSh, db) {
-  return [...rolesSh.matchAll(/^(REVOKE|GRANT|ALTER SCHEMA) [^;]*;/gm)].map((m) => m[0].replace(/;$/, '').replace(/:"db"/g, db).replace(/\s+/g, ' '));
+  return [...rolesSh.matchAll(/^(REVOKE|GRANT|ALTER SCHEMA) [^;]*;/gm)].map((m) => m[0].replace(/;$/, '').replace(/:"db"/g, db).replace(/\s+/g, ' '))
+    .filter((g) => !COMPOSE_ONLY_ROLES.some((r) => new RegExp(`\\b${r}\\b`).test(g)));
 }
+
+/**
+ * Roles db/roles.sh creates for Compose only (when their password file is set): the
+ * PostgreSQL exporter's triad_monitor (Kubernetes has no such exporter: CloudNativePG's
+ * instance manager exports the metrics with its own role).
+ */
+const COMPOSE_ONLY_ROLES = ['triad_monitor'];
 
 /** The roles as CloudNativePG makes them: the service's DML role and the owner, as db/roles.sh; no superuser for either. */
 function cnpgRoleProblems(objs, f) {
@@ -615,10 +625,17 @@ export const checks = {
     if (!/^volatile-(lru|lfu)$/.test(flags['maxmemory-policy'] ?? '')) p.push(`redis --maxmemory-policy ${flags['maxmemory-policy']} is not volatile-lru/lfu (evict only keys with a TTL, the least used first)`);
     for (const k of ['maxmemory', 'maxmemory-policy']) if (flags[k] !== composeFlags[k]) p.push(`redis --${k} ${flags[k]} != compose's ${composeFlags[k]}`);
     if (!(parseQuantity(composeFlags.maxmemory) < parseQuantity(f.compose.redis?.mem_limit))) p.push(`compose redis --maxmemory ${composeFlags.maxmemory} is not below its mem_limit ${f.compose.redis?.mem_limit}`);
+    // The probes log in as the operator's user (compose's health check does the same).
+    const adminFile = [...secretFiles(ss, c)].find(([, s]) => s.secretName === REDIS_ADMIN_SECRET && s.key === 'admin-password')?.[0];
     for (const probe of ['readinessProbe', 'livenessProbe']) {
       const pc = (c?.[probe]?.exec?.command ?? []).join(' ');
-      if (!/redis-cli/.test(pc) || !pwFile || !pc.includes(pwFile)) p.push(`redis ${probe} is no authenticated redis-cli ping`);
+      if (!/redis-cli --user triad-admin/.test(pc) || !adminFile || !pc.includes(adminFile)) p.push(`redis ${probe} is no redis-cli ping as triad-admin with ${REDIS_ADMIN_SECRET}/admin-password`);
     }
+    // The ACL users of compose/redis.sh: the default user off, the service's grants the same.
+    const serviceUser = (text) => /user triad on >\S+ (resetkeys ~triad:\* resetchannels [^\n'"]*?)(?:\\n)?['"\n]/.exec(text)?.[1]?.trim();
+    if (!/user default off/.test(cmd)) p.push('redis: the default user is not off');
+    if (serviceUser(cmd) === undefined || serviceUser(cmd) !== serviceUser(f.redisSh)) p.push(`redis: the user triad's grants "${serviceUser(cmd)}" differ from compose/redis.sh's "${serviceUser(f.redisSh)}"`);
+    if (!/--enable-debug-command no/.test(cmd)) p.push('redis: DEBUG is not refused (--enable-debug-command no)');
     return p;
   },
 
@@ -811,7 +828,7 @@ export const checks = {
     for (const m of ['auth-pass', 'down-after-milliseconds', 'failover-timeout', 'parallel-syncs']) {
       for (const x of script.matchAll(new RegExp(`sentinel ${m} (\\S+)`, 'g'))) if (x[1] !== '$REDIS_MASTER_NAME') p.push(`sentinel ${m} for ${x[1]}, not the monitored master`);
     }
-    for (const line of ['sentinel resolve-hostnames yes', 'sentinel announce-hostnames yes', 'requirepass "$pw"']) if (!script.includes(line)) p.push(`the sentinel configuration lacks "${line}"`);
+    for (const line of ['sentinel resolve-hostnames yes', 'sentinel announce-hostnames yes', 'user default off', 'sentinel sentinel-user triad-sentinel', 'sentinel auth-user $REDIS_MASTER_NAME triad-sentinel']) if (!script.includes(line)) p.push(`the sentinel configuration lacks "${line}"`);
     const conf = /cat > (\S+) <</.exec(script)?.[1];
     const mount = (sc?.volumeMounts ?? []).find((m) => conf?.startsWith(m.mountPath.replace(/\/$/, '') + '/'));
     if (!conf || !podSpec(sentinel).volumes?.find((x) => x.name === mount?.name)?.emptyDir || !script.includes(`exec redis-server ${conf} --sentinel`)) p.push('the sentinel does not run from a configuration rendered into an emptyDir (a sentinel rewrites its file)');
@@ -825,7 +842,7 @@ export const checks = {
     if (JSON.stringify(have) !== JSON.stringify(want)) p.push(`REDIS_SENTINELS ${have.join(',')} != ${want.join(',')} (every sentinel pod, its headless Service, port ${port})`);
     if (svc?.spec?.clusterIP !== 'None' || svc?.spec?.publishNotReadyAddresses !== true) p.push(`Service ${svc?.metadata?.name} is not headless with publishNotReadyAddresses (sentinels must find each other before they are ready)`);
     const dataScript = [...(container(data, 'redis')?.args ?? [])].join('\n');
-    for (const line of ['masterauth', 'replica-announce-ip', 'replicaof']) if (!dataScript.includes(line)) p.push(`the data nodes' configuration lacks ${line}`);
+    for (const line of ['masteruser triad-replica', 'masterauth', 'replica-announce-ip', 'replicaof', 'user triad-sentinel on', 'user triad-replica on']) if (!dataScript.includes(line)) p.push(`the data nodes' configuration lacks ${line}`);
     return p;
   },
 

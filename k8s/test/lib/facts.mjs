@@ -204,6 +204,8 @@ export function loadFacts() {
     initdb: Object.fromEntries(Object.entries(INITDB_FILES).map(([key, src]) => [key, read(src)])),
     composeImages: composeImages(fs.readFileSync(COMPOSE, 'utf8')),
     compose: composeServices(fs.readFileSync(COMPOSE, 'utf8')),
+    // The Redis users (ACL) of Compose: the Kubernetes Redis grants the service's user the same.
+    redisSh: read('compose/redis.sh'),
     roles: parseRoles(read(INITDB_FILES['10-roles.sh']), readMigrations(),
       composeServices(fs.readFileSync(COMPOSE, 'utf8')).migrate?.environment?.DB_USER),
     metrics: parseMetrics(javaFiles(SRC_MAIN).map((f) => fs.readFileSync(f, 'utf8'))),

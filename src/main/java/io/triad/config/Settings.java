@@ -32,6 +32,7 @@ public record Settings(String instanceId,
                        int dbPoolSize,
                        URI redisUrl,
                        Optional<String> redisPassword,
+                       Optional<String> redisUser,
                        Duration cacheTtl,
                        int serverPort,
                        int adminPort,
@@ -50,6 +51,8 @@ public record Settings(String instanceId,
                 source.required("DB_POOL_SIZE", v -> intIn(v, 1, 500), "an integer from 1 to 500"),
                 source.required("REDIS_URL", Settings::redisUri, "a URL such as redis://host:6379"),
                 source.secret("REDIS_PASSWORD"),
+                source.optional("REDIS_USER").map(v -> source.parse("REDIS_USER", v, Settings::redisUser,
+                        "a Redis ACL user name such as triad (letters, digits, '.', '_', '-')")),
                 source.required("CACHE_TTL", v -> positive(Duration.parse(v)), "a positive ISO-8601 duration such as PT5M"),
                 source.required("SERVER_PORT", v -> intIn(v, 0, 65535), "a port number from 0 to 65535"),
                 source.required("ADMIN_PORT", v -> intIn(v, 0, 65535), "a port number from 0 to 65535"),
@@ -78,6 +81,13 @@ public record Settings(String instanceId,
             list.add(hostPort);
         }
         return List.copyOf(list);
+    }
+
+    private static String redisUser(String value) {
+        if (!value.matches("[A-Za-z0-9._-]{1,64}")) {
+            throw new IllegalArgumentException();
+        }
+        return value;
     }
 
     private static String masterName(String value) {

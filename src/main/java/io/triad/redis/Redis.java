@@ -42,7 +42,12 @@ import redis.clients.jedis.util.Pool;
  * sentinels' {@code +switch-master} and then opens new connections only to the new primary).
  * A promoted replica is another process with another {@code run_id}, so the fence treats it
  * like a restarted Redis: nothing it holds is read before it was cleaned. Sentinels and data
- * nodes take the same password.
+ * nodes take the same user ({@code REDIS_USER}, an ACL user; unset: the default user) and
+ * password.
+ * <p>
+ * The commands sent here and by the item cache, the fence and the cluster view are the ones
+ * the service's ACL user is granted (compose/redis.sh, k8s/base/30-redis.yaml): a new one needs
+ * a grant there too, or it fails with NOPERM (RedisAclTest runs every test against that user).
  */
 public final class Redis implements AutoCloseable {
     static final Duration BACKOFF = Duration.ofSeconds(1);
@@ -95,6 +100,7 @@ public final class Redis implements AutoCloseable {
             }
             config.password(userInfo.substring(userInfo.indexOf(':') + 1));
         }
+        settings.redisUser().ifPresent(config::user);
         settings.redisPassword().ifPresent(config::password);
         String path = uri.getPath();
         if (path != null && path.length() > 1) {
@@ -114,6 +120,7 @@ public final class Redis implements AutoCloseable {
             Set<HostAndPort> sentinels = new LinkedHashSet<>();
             settings.redisSentinels().forEach(s -> sentinels.add(HostAndPort.from(s)));
             DefaultJedisClientConfig.Builder sentinelConfig = clientConfig(settings);
+            settings.redisUser().ifPresent(sentinelConfig::user);
             settings.redisPassword().ifPresent(sentinelConfig::password);
             // The address is replaced by the primary the sentinels name before any connection opens.
             RunIdTrackingFactory factory = new RunIdTrackingFactory(sentinels.iterator().next(), config.build(), runIds);

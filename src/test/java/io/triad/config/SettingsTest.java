@@ -70,7 +70,8 @@ class SettingsTest {
             "DB_PASSWORD_FILE, /no/such/file, 'DB_PASSWORD_FILE=''/no/such/file'' cannot be read'",
             "REDIS_SENTINELS, sentinel1, 'REDIS_SENTINELS=''sentinel1'' is invalid: expected a comma-separated list of host:port'",
             "REDIS_SENTINELS, 's1:26379,s2:0', 'REDIS_SENTINELS=''s1:26379,s2:0'' is invalid'",
-            "REDIS_MASTER_NAME, 'my master', 'REDIS_MASTER_NAME=''my master'' is invalid: expected the master name'"})
+            "REDIS_MASTER_NAME, 'my master', 'REDIS_MASTER_NAME=''my master'' is invalid: expected the master name'",
+            "REDIS_USER, 'triad admin', 'REDIS_USER=''triad admin'' is invalid: expected a Redis ACL user name'"})
     void badValuesFailWithOneLineNamingTheVariable(String name, String value, String message) {
         Map<String, String> env = new HashMap<>();
         env.put(name, value);

@@ -59,11 +59,14 @@ class RolesIntegrationTest {
                 SELECT rolname || ' super=' || rolsuper || ' createrole=' || rolcreaterole
                        || ' createdb=' || rolcreatedb || ' replication=' || rolreplication
                        || ' bypassrls=' || rolbypassrls
-                  FROM pg_roles WHERE rolname IN ('postgres', 'triad_owner', 'triad') ORDER BY rolname""");
+                  FROM pg_roles WHERE rolname IN ('postgres', 'triad_owner', 'triad', 'triad_monitor') ORDER BY rolname""");
         assertThat(rows, contains(
                 "postgres super=true createrole=true createdb=true replication=true bypassrls=true",
                 "triad super=false createrole=false createdb=false replication=false bypassrls=false",
+                "triad_monitor super=false createrole=false createdb=false replication=false bypassrls=false",
                 "triad_owner super=false createrole=false createdb=false replication=false bypassrls=false"));
+        assertThat(superuserQuery("SELECT string_agg(b.rolname, ',') FROM pg_auth_members m JOIN pg_roles b ON b.oid = m.roleid"
+                + " WHERE m.member = 'triad_monitor'::regrole"), contains("pg_monitor"));
     }
 
     @Test
@@ -159,6 +162,44 @@ class RolesIntegrationTest {
                 SQLException e = assertThrows(SQLException.class, () -> s.execute("CREATE ROLE intruder"));
                 assertThat(e.getMessage(), e.getSQLState(), is(INSUFFICIENT_PRIVILEGE));
             }
+        }
+    }
+
+    /** The PostgreSQL exporter's role (issue 22): statistics, nothing of the service's data. */
+    @Test
+    void theMonitorRoleReadsStatistics() throws SQLException {
+        try (Connection c = STACK.jdbcAsMonitor()) {
+            assertThat(query(c, "SELECT count(*) > 0 FROM pg_stat_database WHERE datname = 'triad'"), contains("t"));
+            assertThat(query(c, "SELECT count(*) >= 0 FROM pg_stat_user_tables"), contains("t"));
+            // pg_read_all_stats (in pg_monitor): other roles' sessions, with their query text.
+            try (Connection service = STACK.jdbcAsService(); Statement s = service.createStatement()) {
+                s.execute("SELECT 'monitor sees this'");
+                assertThat(query(c, "SELECT count(*) FROM pg_stat_activity WHERE usename = 'triad' AND query LIKE '%monitor sees this%'"),
+                        contains("1"));
+            }
+            assertThat(query(c, "SELECT setting FROM pg_settings WHERE name = 'max_connections'"), contains("100"));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        // Schema-qualified: the role may not even look names up in public.
+        "SELECT * FROM public.items",
+        "INSERT INTO public.items (name) VALUES ('monitor')",
+        "UPDATE public.items SET quantity = 0",
+        "DELETE FROM public.items",
+        "UPDATE public.cache_fence SET generation = generation + 1",
+        "SELECT * FROM public.idempotency_keys",
+        "SELECT * FROM public.flyway_schema_history",
+        "CREATE TABLE public.intruder (i int)",
+        "SET ROLE triad",
+        "SELECT rolpassword FROM pg_authid",
+        "SELECT * FROM " + PRIVATE_SCHEMA + ".secrets",
+    })
+    void theMonitorRoleIsRefused(String statement) throws SQLException {
+        try (Connection c = STACK.jdbcAsMonitor(); Statement s = c.createStatement()) {
+            SQLException e = assertThrows(SQLException.class, () -> s.execute(statement), statement);
+            assertThat(statement + ": " + e.getMessage(), e.getSQLState(), is(INSUFFICIENT_PRIVILEGE));
         }
     }
 

@@ -28,7 +28,8 @@ import org.testcontainers.utility.MountableFile;
 
 /**
  * One real PostgreSQL (roles from db/roles.sh, loaded the way Compose loads it, and the schema
- * from db/migration, applied by io.triad.migrate as the migrate service does) and one real Redis for the whole test run. The service connects as the role
+ * from db/migration, applied by io.triad.migrate as the migrate service does) and one real Redis
+ * (compose/redis.sh: the service connects as its ACL user triad) for the whole test run. The service connects as the role
  * triad, which has DML on its tables only; {@link #jdbc()} is the superuser, for tests that lock
  * tables or look behind the service's back. Their host ports are fixed when created, so a fault test can
  * stop and start a container and the service finds it again on the same address.
@@ -44,6 +45,12 @@ public final class TestStack {
     private final String dbPassword = UUID.randomUUID().toString();
     private final String ownerPassword = UUID.randomUUID().toString();
     private final String superuserPassword = UUID.randomUUID().toString();
+    /** The PostgreSQL exporter's role triad_monitor, as compose/compose.yaml's db_monitor_password. */
+    private final String monitorPassword = UUID.randomUUID().toString().replace("-", "");
+    /** The Redis users of compose/redis.sh: the service's (triad), the exporter's, the operator's. */
+    private final String redisPassword = UUID.randomUUID().toString().replace("-", "");
+    private final String redisMonitorPassword = UUID.randomUUID().toString().replace("-", "");
+    private final String redisAdminPassword = UUID.randomUUID().toString().replace("-", "");
     private final int postgresPort = freePort();
     private final int redisPort = freePort();
     private final PostgreSQLContainer<?> postgres;
@@ -62,19 +69,19 @@ public final class TestStack {
                 .withEnv("POSTGRES_INITDB_ARGS", "--auth-local=peer --auth-host=scram-sha-256")
                 .withEnv("TRIAD_APP_PASSWORD_FILE", "/run/secrets/db_password")
                 .withEnv("TRIAD_OWNER_PASSWORD_FILE", "/run/secrets/db_owner_password")
+                .withEnv("TRIAD_MONITOR_PASSWORD_FILE", "/run/secrets/db_monitor_password")
                 .withCopyToContainer(Transferable.of(dbPassword, 0444), "/run/secrets/db_password")
                 .withCopyToContainer(Transferable.of(ownerPassword, 0444), "/run/secrets/db_owner_password")
+                .withCopyToContainer(Transferable.of(monitorPassword, 0444), "/run/secrets/db_monitor_password")
                 .withCopyFileToContainer(MountableFile.forHostPath(ProjectFiles.ROOT.resolve("db/roles.sh")),
                         "/docker-entrypoint-initdb.d/10-roles.sh")
                 .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withPortBindings(
                         new PortBinding(Ports.Binding.bindIpAndPort("127.0.0.1", postgresPort), ExposedPort.tcp(5432))))
                 .withStartupTimeout(Duration.ofMinutes(2));
-        redis = new GenericContainer<>(DockerImageName.parse(ProjectFiles.composeImage("redis")))
-                // DEBUG SLEEP is one of the faults the cache is tested against.
-                .withCommand("redis-server", "--enable-debug-command", "yes")
-                .withExposedPorts(6379)
-                .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withPortBindings(
-                        new PortBinding(Ports.Binding.bindIpAndPort("127.0.0.1", redisPort), ExposedPort.tcp(6379))))
+        redis = redisContainer(redisPort, redisPassword, redisMonitorPassword, redisAdminPassword)
+                // DEBUG SLEEP (from inside the container) is one of the faults the cache is
+                // tested against; compose/redis.sh refuses DEBUG unless told otherwise.
+                .withCommand("--enable-debug-command", "local")
                 .waitingFor(Wait.forLogMessage(".*Ready to accept connections.*", 1))
                 .withStartupTimeout(Duration.ofMinutes(1));
         postgres.start();
@@ -83,6 +90,33 @@ public final class TestStack {
         if (io.triad.migrate.Migrate.main(migrateEnv("triad")) != 0) {
             throw new IllegalStateException("the migrations in db/migration failed: see the output above");
         }
+    }
+
+    /**
+     * A Redis as compose/redis.sh starts it (the same script, secret files, user and ACL users),
+     * on 127.0.0.1:port; the caller adds redis-server options (withCommand).
+     */
+    @SuppressWarnings("resource")
+    public static GenericContainer<?> redisContainer(int port, String service, String monitor, String admin) {
+        return new GenericContainer<>(DockerImageName.parse(ProjectFiles.composeImage("redis")))
+                .withCopyFileToContainer(MountableFile.forHostPath(ProjectFiles.ROOT.resolve("compose/redis.sh"), 0555),
+                        "/usr/local/bin/triad-redis.sh")
+                .withCopyToContainer(Transferable.of(service, 0444), "/run/secrets/redis_password")
+                .withCopyToContainer(Transferable.of(monitor, 0444), "/run/secrets/redis_monitor_password")
+                .withCopyToContainer(Transferable.of(admin, 0444), "/run/secrets/redis_admin_password")
+                .withExposedPorts(6379)
+                .withCreateContainerCmdModifier(cmd -> {
+                    cmd.withEntrypoint("/usr/local/bin/triad-redis.sh").withUser("redis");
+                    cmd.getHostConfig().withPortBindings(
+                            new PortBinding(Ports.Binding.bindIpAndPort("127.0.0.1", port), ExposedPort.tcp(6379)));
+                })
+                .waitingFor(Wait.forLogMessage(".*Ready to accept connections.*", 1))
+                .withStartupTimeout(Duration.ofMinutes(1));
+    }
+
+    /** The PostgreSQL exporter's role and password (db/roles.sh, TRIAD_MONITOR_PASSWORD_FILE). */
+    public Connection jdbcAsMonitor() throws SQLException {
+        return DriverManager.getConnection(jdbcUrl(), "triad_monitor", monitorPassword);
     }
 
     /** The environment of the migrate service for a database of this PostgreSQL, as the schema owner. */
@@ -118,6 +152,8 @@ public final class TestStack {
         env.put("DB_USER", SERVICE_ROLE);
         env.put("DB_PASSWORD", dbPassword);
         env.put("REDIS_URL", "redis://127.0.0.1:" + redisPort);
+        env.put("REDIS_USER", "triad");
+        env.put("REDIS_PASSWORD", redisPassword);
         env.put("SERVER_PORT", "0");
         env.put("ADMIN_PORT", "0");
         env.put("CACHE_TTL", "PT5M");
@@ -153,11 +189,15 @@ public final class TestStack {
         return "jdbc:postgresql://127.0.0.1:" + postgresPort + "/triad";
     }
 
+    /** redis-cli inside the Redis container as the operator's user triad-admin (every command). */
     public String redisCli(String... args) {
         try {
-            String[] command = new String[args.length + 1];
-            command[0] = "redis-cli";
-            System.arraycopy(args, 0, command, 1, args.length);
+            String[] command = new String[args.length + 4];
+            command[0] = "sh";
+            command[1] = "-c";
+            command[2] = "REDISCLI_AUTH=\"$(cat /run/secrets/redis_admin_password)\" exec redis-cli --user triad-admin \"$@\"";
+            command[3] = "redis-cli";
+            System.arraycopy(args, 0, command, 4, args.length);
             return redis.execInContainer(command).getStdout().strip();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -177,7 +217,8 @@ public final class TestStack {
      * operator restoring an older backup, or a crash that loses what the last save did not hold.
      */
     public void restartRedisWith(String rdbPath) {
-        exec(redis, "sh", "-c", "cp " + rdbPath + " /data/dump.rdb && redis-cli SHUTDOWN NOSAVE || true");
+        exec(redis, "sh", "-c", "cp " + rdbPath + " /data/dump.rdb && REDISCLI_AUTH=\"$(cat /run/secrets/redis_admin_password)\" "
+                + "redis-cli --user triad-admin SHUTDOWN NOSAVE || true");
         Await.until(Duration.ofSeconds(10), "redis stopped",
                 () -> !Boolean.TRUE.equals(docker().inspectContainerCmd(redis.getContainerId()).exec().getState().getRunning()));
         startRedis();
