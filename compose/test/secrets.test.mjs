@@ -25,7 +25,7 @@ function secrets(password) {
     const lines = names.map((n) => `${n}=${n === 'TRIAD_REDIS_PASSWORD' ? password : randomBytes(24).toString('hex')}`);
     writeFileSync(env, [...lines, `TRIAD_SECRETS_DIR=${path.join(dir, 'secrets')}`, ''].join('\n'), { mode: 0o600 });
     const r = spawnSync('make', ['-s', '--no-print-directory', 'secrets', `TRIAD_ENV=${env}`], { cwd: ROOT, encoding: 'utf8' });
-    return { status: r.status, out: (r.stdout + r.stderr).split('\n').filter((l) => l && !l.startsWith('make:')), rendered: existsSync(path.join(dir, 'secrets')) };
+    return { status: r.status, out: (r.stdout + r.stderr).split('\n').filter((l) => l && !/^make(\[[0-9]+\])?: /.test(l)), rendered: existsSync(path.join(dir, 'secrets')) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
