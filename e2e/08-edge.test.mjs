@@ -136,7 +136,7 @@ test('the effective Nginx configuration retries POSTs on another instance only w
   }
   // One failed connect sets an instance aside. And no `resolve`: a change of the resolved
   // peers while a request waits for its retry ended that request in 502 (issue 9, point 7).
-  for (const w of ['web1', 'web2', 'web3']) assert.match(conf, new RegExp(`server ${w}:8080 max_fails=1 fail_timeout=2s;`));
+  for (const w of ['web1', 'web2', 'web3']) assert.match(conf, new RegExp(`server ${w}:8080 max_fails=1 fail_timeout=2s max_conns=128;`));
   assert.doesNotMatch(conf, /^\s*server [^;#]*\bresolve\b/m, 'an upstream server is re-resolved at run time');
   assert.doesNotMatch(conf, /^\s*resolver /m, 'a resolver is configured');
 });
