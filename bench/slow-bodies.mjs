@@ -1,4 +1,4 @@
-// Slow request bodies against Nginx (README "Slow clients"): opens N connections that each send
+// Slow request bodies against Nginx (README "Slow clients at the edge"): opens N connections that each send
 // the header of a 64 KiB POST /api/items and FILL bytes of its body, then one more byte every
 // EVERY ms; every 5 s and at the end it prints how many are open, answered (by status) and
 // closed, and when the answers and closes came. Not a test: numbers for the README.

@@ -7,7 +7,7 @@
 //
 // All the connections go through the published port, so Docker's userland proxy carries them
 // too: it holds 6 descriptors per connection (measured), 15,000 for these, within the
-// 20,000-descriptor limit dockerd gives it here (README "Slow clients").
+// 20,000-descriptor limit dockerd gives it here (README "Slow clients at the edge").
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
