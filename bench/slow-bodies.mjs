@@ -1,7 +1,7 @@
-// Slow request bodies against Nginx (README "Slow clients at the edge"): opens N connections that each send
-// the header of a 64 KiB POST /api/items and FILL bytes of its body, then one more byte every
-// EVERY ms; every 5 s and at the end it prints how many are open, answered (by status) and
-// closed, and when the answers and closes came. Not a test: numbers for the README.
+// Slow request bodies against Nginx (README "Slow clients at the edge"): opens N connections
+// that each send the header of a 64 KiB POST /api/items and FILL bytes of its body, then one
+// more byte every EVERY ms; every 5 s and at the end it prints how many are open, answered (by
+// status) and closed, and when the answers and closes came. Not a test: numbers for the README.
 //   node bench/slow-bodies.mjs N [FILL=10] [EVERY=3000] [HOLD=30000] [PORT=9999] [HOST=127.0.0.1]
 // Through the published port every connection also goes through Docker's userland proxy (6
 // descriptors each); to measure Nginx alone, run it in Nginx's network namespace:
