@@ -117,7 +117,7 @@ base() {
 
 # One line per fact, for compose/backup.sh:
 #   base <chain> <label> <start_time> <end_time> <start_lsn> <end_lsn> <size>
-#   wal <chain> <newest WAL file's mtime> <bytes>
+#   wal <chain> <newest WAL file's mtime, epoch with nanoseconds> <bytes>
 inventory() {
     root=${1:-$ROOT}
     [ -d "$root/chains" ] || return 0
@@ -130,7 +130,9 @@ inventory() {
         done
         newest=$(ls -t "$chain"wal 2>/dev/null | grep -v '^\.' | head -n1 || true)
         if [ -n "$newest" ]; then
-            say "wal $c $(stat -c %Y "$chain/wal/$newest") $(du -sk "$chain/wal" | awk '{print $1 * 1024}')"
+            # To the nanosecond (date -r, in busybox and GNU): whole seconds would end the range
+            # up to a second before WAL that is there, and refuse a target inside it.
+            say "wal $c $(date -r "$chain/wal/$newest" +%s.%N) $(du -sk "$chain/wal" | awk '{print $1 * 1024}')"
         fi
     done
 }

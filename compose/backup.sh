@@ -17,8 +17,9 @@
 #   5. bump the cache fence's generation (CacheFence: the fence row was rolled back with
 #      everything else, so without the bump instances would trust Redis copies written after
 #      AT; with it every instance cleans Redis before it reads from it again);
-#   6. start the backup stream (a new chain: a new timeline) and wait for its base backup, so
-#      every write after the restore is restorable too; start web1-web3.
+#   6. start the backup stream (a new chain: a new timeline), wait for its base backup and for
+#      the stream to have caught up, so every write after the restore is restorable too; start
+#      web1-web3.
 # Environment: COMPOSE (the docker compose command line, from the Makefile);
 # TRIAD_BACKUP_FIXTURE=DIR (tests): list DIR instead of the backups, and stop after validating.
 set -Eeuo pipefail
@@ -50,20 +51,22 @@ inventory() {
 }
 
 # Per chain: the earliest time it can restore to (its first base backup's end), the latest (the
-# newest WAL's arrival; now, while the stream is live), its newest base backup's end.
+# newest WAL's arrival, to the nanosecond; for the chain streamed now, the time stream_caught_up
+# proved it holds everything), its newest base backup's end. A chain without a base backup
+# restores nothing: it has no range (and is never "the latest").
 declare -A FROM TO
 ranges() {
-    local inv=$1 live=${2:-} kind chain label st et rest
+    local inv=$1 live=${2:-} live_to=${3:-} kind chain label st et rest
     while read -r kind chain a b c rest; do
         case "$kind" in
             base) et=$c; [ -z "${FROM[$chain]:-}" ] || awk -v x="$et" -v y="${FROM[$chain]}" 'BEGIN{exit !(x < y)}' && FROM[$chain]=$et ;;
             wal) TO[$chain]=$a ;;
         esac
     done <<<"$inv"
+    for chain in "${!TO[@]}"; do [ -n "${FROM[$chain]:-}" ] || unset "TO[$chain]"; done
     for chain in "${!FROM[@]}"; do
         [ -n "${TO[$chain]:-}" ] || TO[$chain]=${FROM[$chain]}
-        # The stream is live into this chain: everything up to now is in it (or a second away).
-        [ "$chain" = "$live" ] && TO[$chain]=$(date +%s)
+        [ "$chain" = "$live" ] && TO[$chain]=$live_to
         awk -v a="${TO[$chain]}" -v b="${FROM[$chain]}" 'BEGIN{exit !(a < b)}' && TO[$chain]=${FROM[$chain]}
     done
     true
@@ -83,18 +86,40 @@ ident_su() {
     $COMPOSE exec -T postgres sh -c 'exec psql -X -A -t -F " " -U "$POSTGRES_USER" -d "dbname=postgres replication=true" -c IDENTIFY_SYSTEM' | awk 'NF>=2 {print $1 "-" $2; exit}'
 }
 
-# The chain currently streamed into, when the backup service streams (else empty).
+# The coverage of a running stream, proved rather than assumed: PostgreSQL acknowledges a commit
+# only after its WAL is flushed, so once the backup stream (the walsender of the slot
+# triad_backup; pg_receivewal --synchronous reports what it flushed) has flushed PostgreSQL's
+# flush position read at time A, every commit acknowledged before A is in the backups. Prints A
+# (epoch, nanoseconds); fails when no stream runs or it does not catch up within $1 seconds.
+# (The file times alone are not that proof: they lag by however long the WAL was idle, and a
+# stream that is down leaves them standing still.)
+stream_caught_up() {
+    local at lsn deadline=$(( $(date +%s) + ${1:-10} ))
+    at=$(now)
+    lsn=$(psql_su "SELECT pg_current_wal_flush_lsn()" 2>/dev/null) && [ -n "$lsn" ] || return 1
+    until [ "$(psql_su "SELECT r.flush_lsn >= '$lsn'::pg_lsn FROM pg_replication_slots s JOIN pg_stat_replication r ON r.pid = s.active_pid WHERE s.slot_name = 'triad_backup'" 2>/dev/null)" = t ]; do
+        [ "$(date +%s)" -lt "$deadline" ] || return 1
+        sleep 0.2
+    done
+    say "$at"
+}
+
+# "<chain> <covered until>" of the chain streamed into now, when the backup service streams and
+# has caught up (else nothing: that chain's range then ends at its newest WAL's arrival).
 live_chain() {
     [ -z "${TRIAD_BACKUP_FIXTURE:-}" ] || return 0
     running backup && running postgres || return 0
-    [ "$(psql_su "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'triad_backup' AND active" 2>/dev/null)" = 1 ] || return 0
-    ident_su 2>/dev/null || true
+    local chain at
+    chain=$(ident_su 2>/dev/null) && [ -n "$chain" ] || return 0
+    at=$(stream_caught_up 10) || return 0
+    say "$chain $at"
 }
 
 list() {
     local inv; inv=$(inventory)
     [ -n "$inv" ] || { say "No backups yet: the backup service takes the first base backup once PostgreSQL is up (make up)."; return 0; }
-    ranges "$inv" "$(live_chain)"
+    local live; live=$(live_chain)
+    ranges "$inv" $live
     say "Base backups:"
     printf '  %-18s %-24s %-22s %-22s %s\n' LABEL CHAIN "CONSISTENT FROM" "START LSN / END LSN" SIZE
     while read -r kind chain label st et slsn elsn size; do
@@ -104,7 +129,7 @@ list() {
     say "WAL (restorable time ranges, make restore AT=… within one):"
     for chain in $(for c in "${!FROM[@]}"; do say "${FROM[$c]} $c"; done | sort -n | awk '{print $2}'); do
         local bytes; bytes=$(awk -v c="$chain" '$1=="wal" && $2==c {print $4}' <<<"$inv")
-        say "  $chain: $(fmt "${FROM[$chain]}") to $(fmt "${TO[$chain]}")$([ "$chain" = "$(live_chain)" ] && say ' (now: streaming)') WAL $(awk -v s="${bytes:-0}" 'BEGIN{printf "%.1f", s/1048576}') MB"
+        say "  $chain: $(fmt "${FROM[$chain]}") to $(fmt "${TO[$chain]}")$([ "$chain" = "${live%% *}" ] && say ' (now: streaming)') WAL $(awk -v s="${bytes:-0}" 'BEGIN{printf "%.1f", s/1048576}') MB"
     done
 }
 
@@ -113,7 +138,7 @@ plan() {
     local at=$1 inv chain best="" bestto=""
     inv=$(inventory)
     grep -q '^base ' <<<"$inv" || die "no backup to restore from: there is no base backup (the backup service takes one once PostgreSQL is up; make backup takes one now). Nothing was changed."
-    ranges "$inv" "$(live_chain)"
+    ranges "$inv" $(live_chain)
     if [ -z "$at" ]; then
         # The latest state: the chain whose WAL reaches furthest.
         for chain in "${!TO[@]}"; do
@@ -191,6 +216,14 @@ restore() {
         [ "$(date +%s)" -lt "$deadline" ] || die "no base backup of the restored database within 10 min: see make logs SERVICE=backup (web1-web3 stay stopped; make up starts them)."
         sleep 1
     done
+    # The base backup alone does not protect the writes to come: they are in the backups only
+    # once the stream of the new timeline carries them, and the stream may still be connecting
+    # (or retrying) when the base backup is done. So web1-web3 start only after the stream has
+    # caught up with PostgreSQL (stream_caught_up: the walsender of the slot flushed everything
+    # PostgreSQL flushed): from then on a write acknowledged to a client is in the new chain as
+    # soon as the stream has it, the RPO of the running stream.
+    step "Waiting for the backup stream of the new chain..."
+    stream_caught_up 120 >/dev/null || die "the backup stream of the restored database is not running (see make logs SERVICE=backup); web1-web3 stay stopped so that no write goes unprotected (make up starts them)."
     step "Starting web1-web3..."
     $COMPOSE up -d --wait "${INSTANCES[@]}" nginx >/dev/null 2>&1 || die "web1-web3 did not become healthy: see make ps and make logs."
     t1=$(now)

@@ -30,7 +30,8 @@ function fixture(chains) {
       mkdirSync(w, { recursive: true });
       const f = path.join(w, '000000010000000000000003.partial');
       writeFileSync(f, 'wal');
-      utimesSync(f, epoch(walUntil), epoch(walUntil));
+      // The arrival time to the millisecond, as the stream's flushes set it.
+      utimesSync(f, Date.parse(walUntil) / 1000, Date.parse(walUntil) / 1000);
     }
   }
   return dir;
@@ -107,4 +108,26 @@ test('a target inside the range: the newest base backup consistent before it, in
   const gap = restore(dir, '2026-12-03 11:30:00+00');
   assert.notEqual(gap.status, 0);
   assert.match(gap.stderr, /2026-12-03 10:00:00\.000\+00 to 2026-12-03 11:00:00\.000\+00; 2026-12-03 12:00:00\.000\+00 to 2026-12-03 13:00:00\.000\+00/);
+});
+
+test('a target in the last second of the WAL (before its last arrival, to the millisecond): restored, not refused', () => {
+  const dir = fixture({
+    '7715300000000000001-1': { bases: [{ label: '20261203T100000Z', end: '2026-12-03T10:00:00Z' }], walUntil: '2026-12-03T11:00:00.600Z' },
+  });
+  const r = restore(dir, '2026-12-03 11:00:00.300+00');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /Restoring from base backup 20261203T100000Z \(chain 7715300000000000001-1\) to 2026-12-03 11:00:00\.300\+00/);
+  const after = restore(dir, '2026-12-03 11:00:00.700+00');
+  assert.notEqual(after.status, 0);
+  assert.match(after.stderr, /to 2026-12-03 11:00:00\.(599|600)\+00\)/); // (utimes rounds)
+});
+
+test('the latest state: the newest chain that has a base backup (a chain whose first base backup never finished restores nothing)', () => {
+  const dir = fixture({
+    ...ONE_CHAIN,
+    '7715300000000000001-2': { bases: [], walUntil: '2026-12-03T13:00:00Z' },
+  });
+  const r = restore(dir);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /Restoring from base backup 20261203T103000Z \(chain 7715300000000000001-1\)/);
 });
