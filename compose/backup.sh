@@ -99,6 +99,11 @@ stream_caught_up() {
     lsn=$(psql_su "SELECT pg_current_wal_flush_lsn()" 2>/dev/null) && [ -n "$lsn" ] || return 1
     until [ "$(psql_su "SELECT r.flush_lsn >= '$lsn'::pg_lsn FROM pg_replication_slots s JOIN pg_stat_replication r ON r.pid = s.active_pid WHERE s.slot_name = 'triad_backup'" 2>/dev/null)" = t ]; do
         [ "$(date +%s)" -lt "$deadline" ] || return 1
+        # After a segment switch (every base backup ends with one) PostgreSQL's flush position
+        # is the next segment's start, and pg_receivewal reports the switched segment's end only
+        # once more WAL follows (seen: 0/8FC0000 against 0/9000000 until the next write). One
+        # commit of nothing (an xid, no row) is that WAL.
+        psql_su "SELECT pg_current_xact_id()" >/dev/null 2>&1 || true
         sleep 0.2
     done
     say "$at"
