@@ -381,6 +381,6 @@ backups: _need-docker secrets ## List the base backups and the time range the WA
 restore: _need-docker secrets ## Restore the latest state, or AT="2026-12-03 10:20:00+00", into the running stack (web tier down meanwhile)
 	@COMPOSE="$(COMPOSE)" compose/backup.sh restore "$(AT)"
 
-compose-test: _need-node _need-docker ## compose/test/: every service's log capped, the restore command's refusals against fixture backups, deploy/rollback stopped part-way (fake docker) (no stack; part of make test)
+compose-test: _need-node _need-docker ## compose/test/: every service's log capped, the restore command's refusals against fixture backups, its wait for the new chain's stream (fake docker), deploy/rollback stopped part-way (fake docker) (no stack; part of make test)
 	node --test --test-reporter=spec compose/test/*.test.mjs
 test: compose-test

@@ -21,7 +21,9 @@
 #      the stream to have caught up, so every write after the restore is restorable too; start
 #      web1-web3.
 # Environment: COMPOSE (the docker compose command line, from the Makefile);
-# TRIAD_BACKUP_FIXTURE=DIR (tests): list DIR instead of the backups, and stop after validating.
+# TRIAD_BACKUP_FIXTURE=DIR (tests): list DIR instead of the backups, and stop after validating;
+# TRIAD_BACKUP_STREAM_WAIT (seconds, default 120): how long a restore waits for the new chain's
+# stream before it gives up with web1-web3 stopped.
 set -Eeuo pipefail
 
 cd "$(dirname "$0")/.."
@@ -228,7 +230,7 @@ restore() {
     # PostgreSQL flushed): from then on a write acknowledged to a client is in the new chain as
     # soon as the stream has it, the RPO of the running stream.
     step "Waiting for the backup stream of the new chain..."
-    stream_caught_up 120 >/dev/null || die "the backup stream of the restored database is not running (see make logs SERVICE=backup); web1-web3 stay stopped so that no write goes unprotected (make up starts them)."
+    stream_caught_up "${TRIAD_BACKUP_STREAM_WAIT:-120}" >/dev/null || die "the backup stream of the restored database is not running (see make logs SERVICE=backup); web1-web3 stay stopped so that no write goes unprotected (make up starts them)."
     step "Starting web1-web3..."
     $COMPOSE up -d --wait "${INSTANCES[@]}" nginx >/dev/null 2>&1 || die "web1-web3 did not become healthy: see make ps and make logs."
     t1=$(now)
