@@ -5,7 +5,7 @@
 #
 #   stream              the backup service: stream WAL into the current chain (pg_receivewal
 #                       through the physical slot triad_backup), and take the chain's first base
-#                       backup when it has none, so plain `make up` is covered from the start.
+#                       backup once the stream runs, so plain `make up` is covered from the start.
 #   base                a base backup now (make backup); prints what it holds.
 #   inventory [ROOT]    what can be restored, one line per fact (read by compose/backup.sh).
 #   rebuild CHAIN LABEL [TARGET_EPOCH TARGET_TEXT]   (the restore container only) rebuild
@@ -78,6 +78,9 @@ take_base() {
     say "$chain/base/$label"
 }
 
+# Whether the chain holds streamed WAL (a segment, or the one being streamed).
+has_wal() { ls "$1/wal" 2>/dev/null | grep -qE '^[0-9A-F]{24}(\.partial)?$'; }
+
 stream() {
     pgpass
     # `docker compose stop` sends SIGTERM to this shell (PID 1): stop pg_receivewal and leave.
@@ -86,6 +89,17 @@ stream() {
     while :; do
         if ! chain=$(current_chain); then sleep 1; continue; fi
         mkdir -p "$chain/wal"
+        fresh=
+        if ! has_wal "$chain"; then
+            # Nothing of this chain streamed yet. pg_receivewal then starts where the slot points,
+            # and a slot (created without reserving WAL) whose first START_REPLICATION came after
+            # a checkpoint points at WAL the server has already removed: "requested WAL segment
+            # ... has already been removed" on every retry, the chain never gets WAL (seen after
+            # a restore, when the new chain's base backup's checkpoint ran first). A fresh slot
+            # starts at the server's current segment.
+            fresh=1
+            psql -X -q -d "$CONN replication=true connect_timeout=3" -c "DROP_REPLICATION_SLOT $SLOT" >/dev/null 2>&1 || true
+        fi
         # The slot keeps the server from recycling WAL this stream has not received (a restored
         # data directory has no slots: created again here).
         pg_receivewal -d "$CONN" -S "$SLOT" --create-slot --if-not-exists -w 2>/dev/null || { sleep 1; continue; }
@@ -93,8 +107,14 @@ stream() {
         # survives this container's death too; the RPO is the network's delay, not a timeout.
         pg_receivewal -d "$CONN" -D "$chain/wal" -S "$SLOT" --synchronous -n -w &
         child=$!
-        if ! has_base "$chain"; then
-            say "backup: no base backup in $chain yet: taking one"
+        # The base backup only once the stream runs (its first WAL is here): the backup's
+        # checkpoint then removes no WAL the stream still needs, and the chain's WAL continues
+        # the base without a gap. A fresh start takes one even when the chain has a base backup:
+        # WAL from now on does not continue an older one.
+        n=0
+        while ! has_wal "$chain" && kill -0 "$child" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+        if has_wal "$chain" && kill -0 "$child" 2>/dev/null && { [ -n "$fresh" ] || ! has_base "$chain"; }; then
+            say "backup: the stream into $chain runs: taking its base backup"
             (take_base "$chain") || true
         fi
         wait "$child" || true
