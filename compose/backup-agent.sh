@@ -105,7 +105,7 @@ stream() {
         pg_receivewal -d "$CONN" -S "$SLOT" --create-slot --if-not-exists -w 2>/dev/null || { sleep 1; continue; }
         # --synchronous: each piece of WAL is flushed here as it arrives, so what was received
         # survives this container's death too; the RPO is the network's delay, not a timeout.
-        pg_receivewal -d "$CONN" -D "$chain/wal" -S "$SLOT" --synchronous -n -w &
+        pg_receivewal -d "$CONN" -D "$chain/wal" -S "$SLOT" --synchronous -n -w 2>/tmp/receivewal.err &
         child=$!
         # The base backup only once the stream runs (its first WAL is here): the backup's
         # checkpoint then removes no WAL the stream still needs, and the chain's WAL continues
@@ -119,6 +119,17 @@ stream() {
         fi
         wait "$child" || true
         child=
+        cat /tmp/receivewal.err >&2
+        if grep -q 'has already been removed' /tmp/receivewal.err; then
+            # The server no longer has the WAL this chain needs next (seen after a restore: the
+            # first stream was cut off after its first bytes, and the base backup's checkpoint
+            # removed the segment before the retry): this chain's WAL can never continue. Its WAL
+            # goes aside (kept, out of the restore's sight), so the next round starts fresh: a
+            # fresh slot and a new base backup that the WAL from then on continues.
+            aside="$chain/wal/.gap-$(date -u +%Y%m%dT%H%M%SZ)"
+            mkdir -p "$aside" && for f in "$chain"/wal/*; do [ -f "$f" ] && mv "$f" "$aside/"; done
+            say "backup: the WAL after $(ls "$aside" | tail -n1) is gone from the server: moved $chain's WAL to $aside, starting the chain's WAL again with a new base backup"
+        fi
         sleep 1
     done
 }
