@@ -124,10 +124,12 @@ stream() {
             # The server no longer has the WAL this chain needs next (seen after a restore: the
             # first stream was cut off after its first bytes, and the base backup's checkpoint
             # removed the segment before the retry): this chain's WAL can never continue. Its WAL
-            # goes aside (kept, out of the restore's sight), so the next round starts fresh: a
-            # fresh slot and a new base backup that the WAL from then on continues.
-            aside="$chain/wal/.gap-$(date -u +%Y%m%dT%H%M%SZ)"
-            mkdir -p "$aside" && for f in "$chain"/wal/*; do [ -f "$f" ] && mv "$f" "$aside/"; done
+            # and its base backups (which that WAL carried) go aside, kept but out of the restore's
+            # sight, so the next round starts fresh: a fresh slot and a new base backup that the
+            # WAL from then on continues.
+            gap=.gap-$(date -u +%Y%m%dT%H%M%SZ); aside="$chain/wal/$gap"
+            mkdir -p "$aside" "$chain/base/$gap" && for f in "$chain"/wal/*; do [ -f "$f" ] && mv "$f" "$aside/"; done
+            for b in "$chain"/base/*/; do [ -f "$b/info" ] && mv "${b%/}" "$chain/base/$gap/"; done
             say "backup: the WAL after $(ls "$aside" | tail -n1) is gone from the server: moved $chain's WAL to $aside, starting the chain's WAL again with a new base backup"
         fi
         sleep 1

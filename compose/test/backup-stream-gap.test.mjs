@@ -57,4 +57,6 @@ test('a chain whose next WAL the server removed starts again: fresh slot, its WA
   assert.ok(files.some((f) => /^\.\/wal\/[0-9A-F]{24}\.partial$/.test(f) && !f.endsWith('000000010000000000000001.partial')), `no WAL streamed into the chain:\n${r.stdout}`);
   assert.ok(files.some((f) => /^\.\/base\/\d{8}T\d{6}Z\/base\.tar$/.test(f)), `no new base backup:\n${r.stdout}`);
   assert.ok(files.some((f) => /^\.\/wal\/\.gap-[^/]+\/000000010000000000000001\.partial$/.test(f)), `the unusable WAL was not kept aside:\n${r.stdout}`);
+  // The old base backup goes aside with the WAL that carried it: the chain's range starts at the new one.
+  assert.ok(files.includes('./base/.gap-' + files.find((f) => /^\.\/wal\/\.gap-/.test(f)).split('/')[2].slice(5) + '/20261204T000000Z/info'), `the old base backup is still in the chain:\n${r.stdout}`);
 });
