@@ -178,8 +178,8 @@ restore() {
     step "Stopping web1-web3 (they drain in-flight requests), the backup stream, PostgreSQL..."
     $COMPOSE stop "${INSTANCES[@]}" >/dev/null 2>&1
     $COMPOSE stop backup >/dev/null 2>&1 || true
-    # pg_receivewal gets the WAL up to PostgreSQL's shutdown checkpoint before the stream ends:
-    # stop PostgreSQL while the stream still runs, then the stream.
+    # The stream stops before PostgreSQL: the instances are already stopped, so no commit comes
+    # after it, and the shutdown checkpoint it misses is not needed to recover from a base backup.
     $COMPOSE stop postgres >/dev/null 2>&1 || true
     $COMPOSE rm -f -s postgres >/dev/null 2>&1 || true
     # Creates the volume again (with Compose's labels) when it was lost.
